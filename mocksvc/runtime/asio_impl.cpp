@@ -1,0 +1,2 @@
+// The one translation unit holding Asio's compiled implementation.
+#include <boost/asio/impl/src.hpp>

@@ -1,0 +1,40 @@
+#include "mocksvc/runtime/io_threads.hpp"
+
+#include <algorithm>
+
+#include "mocksvc/base/log.hpp"
+
+namespace mocksvc::runtime {
+
+IoThreads::IoThreads(unsigned threads)
+    : count_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())),
+      ctx_(static_cast<int>(count_)) {}
+
+IoThreads::~IoThreads() { stop(); }
+
+void IoThreads::start() {
+  if (!threads_.empty()) return;
+  guard_.emplace(ctx_.get_executor());
+  for (unsigned i = 0; i < count_; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        try {
+          ctx_.run();
+          return;
+        } catch (const std::exception& e) {
+          base::log(base::LogLevel::error, "runtime", "handler threw, continuing: ", e.what());
+        }
+      }
+    });
+  }
+}
+
+void IoThreads::stop() {
+  guard_.reset();
+  ctx_.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace mocksvc::runtime
