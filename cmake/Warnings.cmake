@@ -1,7 +1,9 @@
 # ssmh_warnings(target): the project's warning set, applied to every target we own.
 function(ssmh_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
-                         -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+                         -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+                         # GCC 12 misreports Asio's coroutine frame allocator (GCC PR 109224).
+                         -Wno-mismatched-new-delete)
   if(SSMH_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

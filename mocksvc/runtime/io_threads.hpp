@@ -5,6 +5,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -24,15 +28,19 @@ class IoThreads {
   unsigned thread_count() const { return count_; }
 
   void start();
-  // Stops the context (handlers not yet run are abandoned) and joins the threads. Idempotent;
-  // callers cancel their connections first when they want a graceful end.
-  void stop();
+  // Lets the threads run until no work is left, for at most `grace`, then stops the context
+  // (handlers not yet run are abandoned) and joins. Idempotent. Callers close their
+  // connections first: a drained context destroys nothing mid-flight.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
  private:
   unsigned count_;
   boost::asio::io_context ctx_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  unsigned finished_ = 0;
 };
 
 }  // namespace mocksvc::runtime
