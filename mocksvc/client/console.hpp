@@ -6,6 +6,12 @@
 //
 // StdinSource and SignalWatcher run on the strand they are given (the session's); their
 // callbacks run there. TerminalMode is process-wide.
+//
+// The program, in order: parse_args(); print a PrintAndExit or ArgsError and stop there; make a
+// StrandScheduler; a ClientSession with SessionConfig::from_args, the net/ dialer and SSM
+// ControlPlane on that strand, print = write_stdout, make_handler = this factory; a
+// SignalWatcher whose control keys go to session.on_control_signal() (false: exit 130, the
+// default) and whose terminations stop the session; start(); exit with on_finished's code.
 #pragma once
 
 #include <functional>
