@@ -33,7 +33,9 @@ HttpResponse error_reply(int status, std::string_view code, std::string_view mes
   return reply(status, dump(j));
 }
 
-HttpResponse error_reply(const AwsError& e) { return error_reply(e.http_status, e.code, e.message); }
+HttpResponse error_reply(const AwsError& e) {
+  return error_reply(e.http_status, e.code, e.message);
+}
 
 HttpResponse not_found() { return error_reply(404, "not_found", "no such route"); }
 HttpResponse method_not_allowed() {
@@ -107,7 +109,8 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view pair = query.substr(pos, amp - pos);
     std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     pos = amp + 1;
   }
   return std::nullopt;
@@ -120,7 +123,8 @@ bool is_admin_path(std::string_view path) {
   return path == "/_mock" || path.rfind("/_mock/", 0) == 0;
 }
 
-AdminApi::AdminApi(backend::Backend& backend, AdminHooks& hooks) : backend_(backend), hooks_(hooks) {}
+AdminApi::AdminApi(backend::Backend& backend, AdminHooks& hooks)
+    : backend_(backend), hooks_(hooks) {}
 
 HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
   auto parts = split_path(req.path());
@@ -165,7 +169,8 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
     }
     ojson j = ojson::object();
     j["events"] = ojson::array();
-    for (const auto& line : backend_.audit_lines(limit)) j["events"].push_back(parse_or_string(line));
+    for (const auto& line : backend_.audit_lines(limit))
+      j["events"].push_back(parse_or_string(line));
     return reply(200, dump(j));
   }
   if (area == "preferences" && parts.size() == 2) {
@@ -179,9 +184,11 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
       const json& v = it.value();
       bool ok = true;
       if (k == "idle_timeout_minutes" && v.is_number_integer()) {
-        p.idle_timeout_minutes = static_cast<int>(std::clamp<std::int64_t>(v.get<std::int64_t>(), -1, 100000));
+        p.idle_timeout_minutes =
+            static_cast<int>(std::clamp<std::int64_t>(v.get<std::int64_t>(), -1, 100000));
       } else if (k == "max_session_duration_minutes" && v.is_number_integer()) {
-        p.max_session_duration_minutes = static_cast<int>(std::clamp<std::int64_t>(v.get<std::int64_t>(), -1, 100000));
+        p.max_session_duration_minutes =
+            static_cast<int>(std::clamp<std::int64_t>(v.get<std::int64_t>(), -1, 100000));
       } else if (k == "run_as_enabled" && v.is_boolean()) {
         p.run_as_enabled = v.get<bool>();
       } else if (k == "run_as_default_user" && v.is_string()) {
@@ -202,7 +209,8 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
       if (m == "GET") {
         ojson j = ojson::object();
         j["instances"] = ojson::array();
-        for (const auto& i : backend_.list_instances()) j["instances"].push_back(ojson::parse(instance_to_json(i)));
+        for (const auto& i : backend_.list_instances())
+          j["instances"].push_back(ojson::parse(instance_to_json(i)));
         return reply(200, dump(j));
       }
       if (m != "POST") return method_not_allowed();
@@ -234,7 +242,8 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
       if (!body) return bad_json();
       auto ps = body->find("PingStatus");
       std::optional<backend::PingStatus> status;
-      if (ps != body->end() && ps->is_string()) status = backend::parse_ping_status(ps->get<std::string>());
+      if (ps != body->end() && ps->is_string())
+        status = backend::parse_ping_status(ps->get<std::string>());
       if (!status) {
         return error_reply(400, "invalid_request",
                            "PingStatus must be one of Online, ConnectionLost, Inactive");
@@ -269,7 +278,8 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
     }
     if (parts.size() == 4 && parts[3] == "drop-client") {
       if (m != "POST") return method_not_allowed();
-      if (!backend_.find_session(id)) return error_reply(404, "not_found", "session " + id + " does not exist");
+      if (!backend_.find_session(id))
+        return error_reply(404, "not_found", "session " + id + " does not exist");
       if (!hooks_.drop_client(id)) {
         return error_reply(409, "conflict", "session " + id + " has no client connected");
       }

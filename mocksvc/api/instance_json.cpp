@@ -23,8 +23,9 @@ AwsError invalid(std::string message) {
 // Output-only fields of instance_to_json, tolerated on input.
 bool is_read_only_key(std::string_view k) {
   static constexpr std::string_view kKeys[] = {
-      "LastPingDateTime", "IsLatestVersion", "SourceId",  "SourceType",        "agent_connected",
-      "AgentStatus",      "AgentName",       "AvailabilityZone", "SSMConnectionChannel"};
+      "LastPingDateTime", "IsLatestVersion",  "SourceId",
+      "SourceType",       "agent_connected",  "AgentStatus",
+      "AgentName",        "AvailabilityZone", "SSMConnectionChannel"};
   return std::find(std::begin(kKeys), std::end(kKeys), k) != std::end(kKeys);
 }
 
@@ -89,32 +90,41 @@ backend::Result<backend::InstanceSpec> instance_spec_from_json(const json& j) {
       err = text(s);
       if (!err) {
         auto p = backend::parse_ping_status(s);
-        if (!p) err = invalid("'PingStatus' must be Online, ConnectionLost or Inactive, not '" + s + "'");
-        else spec.ping_status = *p;
+        if (!p)
+          err = invalid("'PingStatus' must be Online, ConnectionLost or Inactive, not '" + s + "'");
+        else
+          spec.ping_status = *p;
       }
     } else if (key == "kind") {
       std::string s;
       err = text(s);
       if (!err) {
         auto k = backend::parse_instance_kind(s);
-        if (!k) err = invalid("'kind' must be \"virtual\" or \"agent\", not '" + s + "'");
-        else spec.kind = *k;
+        if (!k)
+          err = invalid("'kind' must be \"virtual\" or \"agent\", not '" + s + "'");
+        else
+          spec.kind = *k;
       }
     } else if (key == "RegistrationDate") {
       if (v.is_number() && v.get<double>() >= 0 && v.get<double>() < 1e11) {
-        spec.registration_date = backend::from_epoch_millis(static_cast<std::int64_t>(std::llround(v.get<double>() * 1000)));
+        spec.registration_date = backend::from_epoch_millis(
+            static_cast<std::int64_t>(std::llround(v.get<double>() * 1000)));
       } else if (v.is_string()) {
         auto t = backend::parse_timestamp(v.get<std::string>());
-        if (!t) err = invalid("'RegistrationDate' must be epoch seconds or ISO-8601");
-        else spec.registration_date = *t;
+        if (!t)
+          err = invalid("'RegistrationDate' must be epoch seconds or ISO-8601");
+        else
+          spec.registration_date = *t;
       } else {
         err = invalid("'RegistrationDate' must be epoch seconds or ISO-8601");
       }
     } else if (key == "Tags") {
       if (v.is_object()) {
         for (auto t = v.begin(); t != v.end() && !err; ++t) {
-          if (!t.value().is_string()) err = invalid("tag '" + t.key() + "' must have a string value");
-          else spec.tags.push_back({t.key(), t.value().get<std::string>()});
+          if (!t.value().is_string())
+            err = invalid("tag '" + t.key() + "' must have a string value");
+          else
+            spec.tags.push_back({t.key(), t.value().get<std::string>()});
         }
       } else if (v.is_array()) {
         for (const auto& t : v) {
@@ -125,7 +135,8 @@ backend::Result<backend::InstanceSpec> instance_spec_from_json(const json& j) {
             err = invalid("each entry of 'Tags' must be {\"Key\":string,\"Value\":string}");
             break;
           }
-          spec.tags.push_back({k->get<std::string>(), val == t.end() ? std::string() : val->get<std::string>()});
+          spec.tags.push_back(
+              {k->get<std::string>(), val == t.end() ? std::string() : val->get<std::string>()});
         }
       } else {
         err = invalid("'Tags' must be a list of {\"Key\",\"Value\"} or an object");
@@ -137,13 +148,16 @@ backend::Result<backend::InstanceSpec> instance_spec_from_json(const json& j) {
         for (auto p = v.begin(); p != v.end() && !err; ++p) {
           const std::string& port_text = p.key();
           unsigned port = 0;
-          auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-          if (ec != std::errc{} || end != port_text.data() + port_text.size() || port < 1 || port > 65535) {
+          auto [end, ec] =
+              std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+          if (ec != std::errc{} || end != port_text.data() + port_text.size() || port < 1 ||
+              port > 65535) {
             err = invalid("'port_targets' key '" + port_text + "' must be a port number 1-65535");
           } else if (!p.value().is_string()) {
             err = invalid("'port_targets' entry " + port_text + " must be a \"host:port\" string");
           } else {
-            spec.virtual_options.port_targets[static_cast<std::uint16_t>(port)] = p.value().get<std::string>();
+            spec.virtual_options.port_targets[static_cast<std::uint16_t>(port)] =
+                p.value().get<std::string>();
           }
         }
       }
@@ -155,7 +169,8 @@ backend::Result<backend::InstanceSpec> instance_spec_from_json(const json& j) {
   if (!resource_type.empty() && !spec.instance_id.empty()) {
     bool managed = spec.instance_id.rfind("mi-", 0) == 0;
     if (resource_type != (managed ? "ManagedInstance" : "EC2Instance")) {
-      return invalid("'ResourceType' " + resource_type + " does not match instance id " + spec.instance_id);
+      return invalid("'ResourceType' " + resource_type + " does not match instance id " +
+                     spec.instance_id);
     }
   }
   return spec;
@@ -190,7 +205,8 @@ std::string instance_to_json(const backend::InstanceInfo& info) {
   j["RegistrationDate"] = backend::epoch_seconds(info.registration_date);
   j["shell"] = s.virtual_options.shell;
   ojson ports = ojson::object();
-  for (const auto& [port, target] : s.virtual_options.port_targets) ports[std::to_string(port)] = target;
+  for (const auto& [port, target] : s.virtual_options.port_targets)
+    ports[std::to_string(port)] = target;
   j["port_targets"] = ports;
   j["hostname"] = s.virtual_options.hostname;
   j["user"] = s.virtual_options.user;

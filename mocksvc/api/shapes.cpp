@@ -33,7 +33,8 @@ bool matches_session_reason(std::string_view v) {
   std::size_t n = backend::count_code_points(v);
   if (n < 1 || n > 256) return false;
   if (v.find_first_of("\r\n") != std::string_view::npos) return false;
-  return v.find("\xC2\x85") == std::string_view::npos && v.find("\xE2\x80\xA8") == std::string_view::npos &&
+  return v.find("\xC2\x85") == std::string_view::npos &&
+         v.find("\xE2\x80\xA8") == std::string_view::npos &&
          v.find("\xE2\x80\xA9") == std::string_view::npos;
 }
 
@@ -118,30 +119,36 @@ Shape struct_shape(std::vector<Member> members) {
 struct Catalogue {
   // Leaf shapes (botocore names in comments).
   Shape session_target = string_shape(1, 400);  // SessionTarget
-  Shape document_arn = pattern_shape("^[a-zA-Z0-9_\\-.:/]{3,128}$", matches_document_arn);  // DocumentARN
-  Shape session_reason = pattern_shape("^.{1,256}$", matches_session_reason, 1, 256);  // SessionReason
-  Shape parameter_name = string_shape(1, 255);     // SessionManagerParameterName
-  Shape parameter_value = string_shape(1, 65535);  // SessionManagerParameterValue
+  Shape document_arn =
+      pattern_shape("^[a-zA-Z0-9_\\-.:/]{3,128}$", matches_document_arn);  // DocumentARN
+  Shape session_reason =
+      pattern_shape("^.{1,256}$", matches_session_reason, 1, 256);  // SessionReason
+  Shape parameter_name = string_shape(1, 255);                      // SessionManagerParameterName
+  Shape parameter_value = string_shape(1, 65535);                   // SessionManagerParameterValue
   Shape parameter_values = list_shape(&parameter_value);
   Shape parameters = map_shape(&parameter_name, &parameter_values);  // SessionManagerParameters
-  Shape session_id = string_shape(1, 96);  // SessionId
+  Shape session_id = string_shape(1, 96);                            // SessionId
   Shape session_state = enum_shape({"Active", "History"});
   Shape session_max_results = integer_shape(1, 200);
   Shape next_token = string_shape();
   // SessionFilterKey: the 1.29 model's six keys plus AccessType from newer models.
-  Shape session_filter_key =
-      enum_shape({"InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId", "AccessType"});
+  Shape session_filter_key = enum_shape(
+      {"InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId", "AccessType"});
   Shape session_filter_value = string_shape(1, 400);
-  Shape session_filter = struct_shape({{"key", &session_filter_key, true}, {"value", &session_filter_value, true}});
+  Shape session_filter =
+      struct_shape({{"key", &session_filter_key, true}, {"value", &session_filter_value, true}});
   Shape session_filter_list = list_shape(&session_filter, 1, 6);
-  Shape info_filter_key = enum_shape({"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes",
-                                      "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"});
+  Shape info_filter_key =
+      enum_shape({"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds",
+                  "IamRole", "ResourceType", "AssociationStatus"});
   Shape info_filter_value = string_shape(1);
   Shape info_filter_values = list_shape(&info_filter_value, 1, 100);
-  Shape info_filter = struct_shape({{"key", &info_filter_key, true}, {"valueSet", &info_filter_values, true}});
+  Shape info_filter =
+      struct_shape({{"key", &info_filter_key, true}, {"valueSet", &info_filter_values, true}});
   Shape info_filter_list = list_shape(&info_filter, 0);
   Shape string_filter_key = string_shape(1);
-  Shape string_filter = struct_shape({{"Key", &string_filter_key, true}, {"Values", &info_filter_values, true}});
+  Shape string_filter =
+      struct_shape({{"Key", &string_filter_key, true}, {"Values", &info_filter_values, true}});
   Shape string_filter_list = list_shape(&string_filter, 0);
   Shape ec2_max_results = integer_shape(5, 50);  // MaxResultsEC2Compatible
   Shape instance_id = pattern_shape("(^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)", matches_instance_id);
@@ -166,10 +173,11 @@ struct Catalogue {
                                           {"NextToken", &next_token},
                                           {"Filters", &session_filter_list}});
   Shape get_connection_status = struct_shape({{"Target", &session_target, true}});
-  Shape describe_instance_information = struct_shape({{"InstanceInformationFilterList", &info_filter_list},
-                                                      {"Filters", &string_filter_list},
-                                                      {"MaxResults", &ec2_max_results},
-                                                      {"NextToken", &next_token}});
+  Shape describe_instance_information =
+      struct_shape({{"InstanceInformationFilterList", &info_filter_list},
+                    {"Filters", &string_filter_list},
+                    {"MaxResults", &ec2_max_results},
+                    {"NextToken", &next_token}});
   // Agent-side calls: empty strings are legal here (the agent sends "AvailabilityZone":"").
   Shape update_instance_information = struct_shape({{"InstanceId", &instance_id, true},
                                                     {"AgentName", &any_string},
@@ -193,8 +201,8 @@ struct Catalogue {
   Shape send_reply = struct_shape({{"MessageId", &nonempty_string, true},
                                    {"Payload", &any_string, true},
                                    {"ReplyId", &nonempty_string, true}});
-  Shape fail_message = struct_shape({{"MessageId", &nonempty_string, true},
-                                     {"FailureType", &nonempty_string, true}});
+  Shape fail_message = struct_shape(
+      {{"MessageId", &nonempty_string, true}, {"FailureType", &nonempty_string, true}});
 };
 
 const Catalogue& catalogue() {
@@ -206,7 +214,8 @@ const Catalogue& catalogue() {
 
 std::string lower_first(std::string_view name) {
   std::string out(name);
-  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z')
+    out[0] = static_cast<char>(out[0] - 'A' + 'a');
   return out;
 }
 
@@ -250,7 +259,8 @@ struct Validator {
 
   void violate(const json* value, const std::string& path, const std::string& constraint) {
     std::string shown = value ? "'" + render(*value) + "'" : std::string("null");
-    violations.push_back("Value " + shown + " at '" + path + "' failed to satisfy constraint: " + constraint);
+    violations.push_back("Value " + shown + " at '" + path +
+                         "' failed to satisfy constraint: " + constraint);
   }
 
   bool type_error(std::string message) {
@@ -266,7 +276,8 @@ struct Validator {
         break;
       case Kind::integer:
         if (v.is_number_integer()) return true;
-        if (v.is_number_float()) return type_error("NUMBER_VALUE can not be converted to an Integer");
+        if (v.is_number_float())
+          return type_error("NUMBER_VALUE can not be converted to an Integer");
         if (v.is_string()) return type_error("STRING_VALUE can not be converted to an Integer");
         break;
       case Kind::boolean:
@@ -297,8 +308,10 @@ struct Validator {
     if (s.kind == Kind::string) {
       const auto& str = v.get_ref<const std::string&>();
       auto len = static_cast<std::int64_t>(backend::count_code_points(str));
-      if (s.max && len > *s.max) out.push_back("Member must have length less than or equal to " + std::to_string(*s.max));
-      if (s.min && len < *s.min) out.push_back("Member must have length greater than or equal to " + std::to_string(*s.min));
+      if (s.max && len > *s.max)
+        out.push_back("Member must have length less than or equal to " + std::to_string(*s.max));
+      if (s.min && len < *s.min)
+        out.push_back("Member must have length greater than or equal to " + std::to_string(*s.min));
       if (!s.enum_values.empty() &&
           std::find(s.enum_values.begin(), s.enum_values.end(), str) == s.enum_values.end()) {
         std::string set = "[";
@@ -313,15 +326,20 @@ struct Validator {
       }
     } else if (s.kind == Kind::integer) {
       // A value beyond int64 is still "too large", not a wrapped negative.
-      std::int64_t n = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)
-                           ? INT64_MAX
-                           : v.get<std::int64_t>();
-      if (s.max && n > *s.max) out.push_back("Member must have value less than or equal to " + std::to_string(*s.max));
-      if (s.min && n < *s.min) out.push_back("Member must have value greater than or equal to " + std::to_string(*s.min));
+      std::int64_t n =
+          v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)
+              ? INT64_MAX
+              : v.get<std::int64_t>();
+      if (s.max && n > *s.max)
+        out.push_back("Member must have value less than or equal to " + std::to_string(*s.max));
+      if (s.min && n < *s.min)
+        out.push_back("Member must have value greater than or equal to " + std::to_string(*s.min));
     } else if (s.kind == Kind::list || s.kind == Kind::map) {
       auto len = static_cast<std::int64_t>(v.size());
-      if (s.max && len > *s.max) out.push_back("Member must have length less than or equal to " + std::to_string(*s.max));
-      if (s.min && len < *s.min) out.push_back("Member must have length greater than or equal to " + std::to_string(*s.min));
+      if (s.max && len > *s.max)
+        out.push_back("Member must have length less than or equal to " + std::to_string(*s.max));
+      if (s.min && len < *s.min)
+        out.push_back("Member must have length greater than or equal to " + std::to_string(*s.min));
     }
     return out;
   }
@@ -364,7 +382,8 @@ struct Validator {
         for (auto it = v.begin(); it != v.end() && !serialization; ++it) {
           json key = it.key();
           auto key_problems = nested(key, *s.key);
-          if (!key_problems.empty()) violate(&v, path, "Map keys must satisfy constraint: " + bracket(key_problems));
+          if (!key_problems.empty())
+            violate(&v, path, "Map keys must satisfy constraint: " + bracket(key_problems));
           auto value_problems = nested(it.value(), *s.value);
           if (!value_problems.empty()) {
             violate(&v, path, "Map value must satisfy constraint: " + bracket(value_problems));
@@ -412,8 +431,9 @@ std::optional<backend::AwsError> validate_input(const json& body, const Shape& s
   v.check(body, shape, "");
   if (v.serialization) return v.serialization;
   if (v.violations.empty()) return std::nullopt;
-  std::string msg = std::to_string(v.violations.size()) +
-                    (v.violations.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+  std::string msg =
+      std::to_string(v.violations.size()) +
+      (v.violations.size() == 1 ? " validation error detected: " : " validation errors detected: ");
   for (std::size_t i = 0; i < v.violations.size(); ++i) {
     if (i) msg += "; ";
     msg += v.violations[i];

@@ -31,12 +31,12 @@ struct Shape {
   std::optional<std::int64_t> min;  // length for strings/lists/maps, value for integers
   std::optional<std::int64_t> max;
   std::vector<std::string_view> enum_values;
-  std::string_view pattern;                 // as the model writes it, for the message
+  std::string_view pattern;                     // as the model writes it, for the message
   bool (*matches)(std::string_view) = nullptr;  // accepts exactly what `pattern` accepts
-  const Shape* member = nullptr;            // list element
-  const Shape* key = nullptr;               // map key
-  const Shape* value = nullptr;             // map value
-  std::vector<Member> members;              // structure
+  const Shape* member = nullptr;                // list element
+  const Shape* key = nullptr;                   // map key
+  const Shape* value = nullptr;                 // map value
+  std::vector<Member> members;                  // structure
 };
 
 // The input shape of "StartSession", "GetMessages", ...; nullptr for an operation we do not serve.

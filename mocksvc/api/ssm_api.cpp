@@ -75,7 +75,8 @@ ojson instance_json(const backend::InstanceInfo& i) {
   j["PlatformVersion"] = s.platform_version;
   if (!s.activation_id.empty()) j["ActivationId"] = s.activation_id;
   if (!s.iam_role.empty()) j["IamRole"] = s.iam_role;
-  if (i.resource_type == "ManagedInstance") j["RegistrationDate"] = backend::epoch_seconds(i.registration_date);
+  if (i.resource_type == "ManagedInstance")
+    j["RegistrationDate"] = backend::epoch_seconds(i.registration_date);
   j["ResourceType"] = i.resource_type;
   if (!s.name.empty()) j["Name"] = s.name;
   j["IPAddress"] = s.ip_address;
@@ -109,7 +110,8 @@ std::vector<backend::InstanceFilter> instance_filters(const json& body, std::str
   for (const auto& f : *it) {
     if (!f.is_object()) continue;
     auto values = f.find(values_key);
-    out.push_back({str(f, key_key), values == f.end() ? std::vector<std::string>{} : strings(*values)});
+    out.push_back(
+        {str(f, key_key), values == f.end() ? std::vector<std::string>{} : strings(*values)});
   }
   return out;
 }
@@ -166,7 +168,8 @@ struct Dispatch {
     req.document_name = str(body, "DocumentName");
     req.reason = str(body, "Reason");
     if (auto p = body.find("Parameters"); p != body.end() && p->is_object()) {
-      for (auto it = p->begin(); it != p->end(); ++it) req.parameters.emplace_back(it.key(), strings(it.value()));
+      for (auto it = p->begin(); it != p->end(); ++it)
+        req.parameters.emplace_back(it.key(), strings(it.value()));
     }
     auto r = backend.start_session(caller, req, endpoint);
     if (!r) return r.error();
@@ -192,7 +195,8 @@ struct Dispatch {
 
   Result<std::string> describe_instances() {
     backend::DescribeInstancesRequest req;
-    req.instance_information_filter_list = instance_filters(body, "InstanceInformationFilterList", "key", "valueSet");
+    req.instance_information_filter_list =
+        instance_filters(body, "InstanceInformationFilterList", "key", "valueSet");
     req.filters = instance_filters(body, "Filters", "Key", "Values");
     req.max_results = opt_int(body, "MaxResults");
     req.next_token = str(body, "NextToken");
@@ -234,8 +238,8 @@ bool acceptable_content_type(std::optional<std::string_view> ct) {
   if (auto semi = v.find(';'); semi != std::string_view::npos) v = v.substr(0, semi);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  return auth::iequals(v, "application/x-amz-json-1.1") || auth::iequals(v, "application/x-amz-json-1.0") ||
-         auth::iequals(v, "application/json");
+  return auth::iequals(v, "application/x-amz-json-1.1") ||
+         auth::iequals(v, "application/x-amz-json-1.0") || auth::iequals(v, "application/json");
 }
 
 // host[:port], host a name, an IPv4 address or a bracketed IPv6 address: nothing that could
@@ -254,7 +258,8 @@ AwsError from_auth(const auth::VerifyFailure& f) {
 
 }  // namespace
 
-SsmApi::SsmApi(backend::Backend& backend, SsmApiOptions options) : backend_(backend), options_(options) {}
+SsmApi::SsmApi(backend::Backend& backend, SsmApiOptions options)
+    : backend_(backend), options_(options) {}
 
 HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestContext& context) const {
   const std::string request_id = base::random_uuid_string();
@@ -287,10 +292,12 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
   if (mds) audit.event_source = "ec2messages.amazonaws.com";
   if ((prefix != kSsmPrefix && !mds) || op.empty()) return fail(AwsError::unknown_operation());
   const Shape* shape = input_shape(op);
-  bool op_in_service = shape && (mds == (op == "GetMessages" || op == "AcknowledgeMessage" ||
-                                         op == "SendReply" || op == "FailMessage" || op == "DeleteMessage"));
+  bool op_in_service =
+      shape && (mds == (op == "GetMessages" || op == "AcknowledgeMessage" || op == "SendReply" ||
+                        op == "FailMessage" || op == "DeleteMessage"));
   if (!op_in_service) return fail(AwsError::unknown_operation());
-  if (!acceptable_content_type(request.header("content-type"))) return fail(AwsError::unknown_operation());
+  if (!acceptable_content_type(request.header("content-type")))
+    return fail(AwsError::unknown_operation());
 
   // Authentication: who is calling, and in which region's state.
   backend::Caller caller;
@@ -310,10 +317,12 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
     vo.max_skew = options_.max_clock_skew;
     vo.check_time = options_.check_request_time;
     vo.expected_service = mds ? "ec2messages" : "ssm";
-    auth::CredentialLookup lookup = [this](std::string_view key) -> std::optional<auth::Credentials> {
+    auth::CredentialLookup lookup =
+        [this](std::string_view key) -> std::optional<auth::Credentials> {
       auto account = backend_.find_account(key);
       if (!account) return std::nullopt;
-      return auth::Credentials{account->access_key_id, account->secret_access_key, account->session_token};
+      return auth::Credentials{account->access_key_id, account->secret_access_key,
+                               account->session_token};
     };
     auto identity = auth::verify(request, lookup, vo);
     if (!identity) {
@@ -339,14 +348,17 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
   }
   json body = request.body.empty() ? json::object()
                                    : json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return fail(AwsError::serialization("The request body is not valid JSON."));
-  if (!body.is_object()) return fail(AwsError::serialization("The request body must be a JSON object."));
+  if (body.is_discarded())
+    return fail(AwsError::serialization("The request body is not valid JSON."));
+  if (!body.is_object())
+    return fail(AwsError::serialization("The request body must be a JSON object."));
   audit.request_parameters_json = body.dump(-1, ' ', false, json::error_handler_t::replace);
   if (auto invalid = validate_input(body, *shape)) return fail(*invalid);
 
   backend::StreamEndpoint endpoint;
   endpoint.tls = context.tls;
-  endpoint.host = context.host.empty() ? std::string(request.header("host").value_or("")) : context.host;
+  endpoint.host =
+      context.host.empty() ? std::string(request.header("host").value_or("")) : context.host;
   if (!is_url_authority(endpoint.host)) endpoint.host.clear();  // the backend then uses loopback
   auto result = Dispatch{backend_, caller, body, endpoint}.run(op);
   if (!result) return fail(result.error());

@@ -5,22 +5,22 @@
 //
 // How requests that never reach an operation are answered (one table, checked in this order):
 //
-//   | condition                                              | status | __type                         |
+//   | condition                                              | status | __type |
 //   |--------------------------------------------------------|--------|--------------------------------|
-//   | path other than "/"                                    | 404    | UnknownOperationException      |
-//   | method other than POST                                 | 400    | UnknownOperationException      |
-//   | X-Amz-Target missing, without '.', or prefix not       | 400    | UnknownOperationException      |
-//   |   AmazonSSM / EC2WindowsMessageDeliveryService          |        |                                |
-//   | an operation of those services that we do not serve    | 400    | UnknownOperationException      |
-//   | Content-Type not application/x-amz-json-1.0/1.1 or     | 400    | UnknownOperationException      |
-//   |   application/json (absent is accepted)                |        |                                |
-//   | no Authorization header                                | 400    | MissingAuthenticationTokenException |
-//   | Authorization unparsable, scope or date wrong          | 400    | IncompleteSignatureException / InvalidSignatureException |
-//   | unknown access key / wrong or missing session token    | 400    | UnrecognizedClientException    |
-//   | wrong signature, clock skew over 15 min                | 400    | InvalidSignatureException      |
-//   | body not JSON or not an object (empty body = {})       | 400    | SerializationException         |
-//   | a member of the wrong JSON type                        | 400    | SerializationException         |
-//   | required / length / range / enum / pattern violations  | 400    | ValidationException            |
+//   | path other than "/"                                    | 404    | UnknownOperationException |
+//   | method other than POST                                 | 400    | UnknownOperationException |
+//   | X-Amz-Target missing, without '.', or prefix not       | 400    | UnknownOperationException |
+//   |   AmazonSSM / EC2WindowsMessageDeliveryService          |        | | | an operation of those
+//   services that we do not serve    | 400    | UnknownOperationException      | | Content-Type not
+//   application/x-amz-json-1.0/1.1 or     | 400    | UnknownOperationException      | |
+//   application/json (absent is accepted)                |        | | | no Authorization header |
+//   400    | MissingAuthenticationTokenException | | Authorization unparsable, scope or date wrong
+//   | 400    | IncompleteSignatureException / InvalidSignatureException | | unknown access key /
+//   wrong or missing session token    | 400    | UnrecognizedClientException    | | wrong
+//   signature, clock skew over 15 min                | 400    | InvalidSignatureException      | |
+//   body not JSON or not an object (empty body = {})       | 400    | SerializationException | | a
+//   member of the wrong JSON type                        | 400    | SerializationException | |
+//   required / length / range / enum / pattern violations  | 400    | ValidationException |
 //
 // With Backend::accept_any_credentials() the signature is not checked; the Authorization
 // header, when it parses, still supplies the access key and the region.

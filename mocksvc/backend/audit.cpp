@@ -52,7 +52,8 @@ ojson parse_or_null(const std::string& text) {
 
 }  // namespace
 
-std::string format_audit_line(const AuditEvent& e, TimePoint event_time, std::string_view event_id) {
+std::string format_audit_line(const AuditEvent& e, TimePoint event_time,
+                              std::string_view event_id) {
   ojson line = ojson::object();
   line["eventVersion"] = "1.08";
   ojson who = ojson::object();
@@ -73,8 +74,9 @@ std::string format_audit_line(const AuditEvent& e, TimePoint event_time, std::st
     line["errorMessage"] = e.error_message;
   }
   line["requestParameters"] = parse_or_null(e.request_parameters_json);
-  line["responseElements"] =
-      (e.read_only || !e.error_code.empty()) ? ojson(nullptr) : parse_or_null(e.response_elements_json);
+  line["responseElements"] = (e.read_only || !e.error_code.empty())
+                                 ? ojson(nullptr)
+                                 : parse_or_null(e.response_elements_json);
   line["requestID"] = e.request_id;
   line["eventID"] = event_id;
   line["readOnly"] = e.read_only;

@@ -12,7 +12,7 @@
 namespace mocksvc::backend {
 
 struct AuditEvent {
-  std::string event_name;                         // "StartSession"
+  std::string event_name;                          // "StartSession"
   std::string event_source = "ssm.amazonaws.com";  // ec2messages.amazonaws.com for MDS calls
   std::string region;
   std::string source_ip;

@@ -22,9 +22,12 @@ namespace mocksvc::backend {
 
 std::string_view to_string(PingStatus s) {
   switch (s) {
-    case PingStatus::online: return "Online";
-    case PingStatus::connection_lost: return "ConnectionLost";
-    case PingStatus::inactive: return "Inactive";
+    case PingStatus::online:
+      return "Online";
+    case PingStatus::connection_lost:
+      return "ConnectionLost";
+    case PingStatus::inactive:
+      return "Inactive";
   }
   return "Online";
 }
@@ -48,12 +51,18 @@ std::optional<InstanceKind> parse_instance_kind(std::string_view t) {
 
 std::string_view to_string(SessionStatus s) {
   switch (s) {
-    case SessionStatus::connecting: return "Connecting";
-    case SessionStatus::connected: return "Connected";
-    case SessionStatus::disconnected: return "Disconnected";
-    case SessionStatus::terminating: return "Terminating";
-    case SessionStatus::terminated: return "Terminated";
-    case SessionStatus::failed: return "Failed";
+    case SessionStatus::connecting:
+      return "Connecting";
+    case SessionStatus::connected:
+      return "Connected";
+    case SessionStatus::disconnected:
+      return "Disconnected";
+    case SessionStatus::terminating:
+      return "Terminating";
+    case SessionStatus::terminated:
+      return "Terminated";
+    case SessionStatus::failed:
+      return "Failed";
   }
   return "Failed";
 }
@@ -76,10 +85,14 @@ std::string_view to_string(ConnectionStatus s) {
 
 std::string_view to_string(TokenError e) {
   switch (e) {
-    case TokenError::unknown_session: return "unknown session";
-    case TokenError::bad_token: return "token not valid for this session";
-    case TokenError::expired: return "token expired";
-    case TokenError::session_terminated: return "Session is already terminated";
+    case TokenError::unknown_session:
+      return "unknown session";
+    case TokenError::bad_token:
+      return "token not valid for this session";
+    case TokenError::expired:
+      return "token expired";
+    case TokenError::session_terminated:
+      return "Session is already terminated";
   }
   return "token refused";
 }
@@ -90,7 +103,8 @@ void throw_exception_from_error(TokenError e, const boost::source_location& loc)
 
 bool is_valid_instance_id(std::string_view id) {
   auto hex_tail = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
   };
   if (id.rfind("i-", 0) == 0) {
     auto tail = id.substr(2);
@@ -206,11 +220,13 @@ InstanceInfo to_info(const Instance& i, TimePoint now, std::string_view latest_a
   out.resource_type = managed ? "ManagedInstance" : "EC2Instance";
   out.source_type = managed ? "AWS::SSM::ManagedInstance" : "AWS::EC2::Instance";
   out.ping_status = effective_ping(i);
-  bool live = i.spec.kind == InstanceKind::virtual_instance && out.ping_status == PingStatus::online;
+  bool live =
+      i.spec.kind == InstanceKind::virtual_instance && out.ping_status == PingStatus::online;
   out.last_ping = live ? now : i.last_ping;
   out.registration_date = i.registration_date;
   out.agent_connected = i.agent_connected;
-  out.is_latest_version = version_parts(i.spec.agent_version) >= version_parts(latest_agent_version);
+  out.is_latest_version =
+      version_parts(i.spec.agent_version) >= version_parts(latest_agent_version);
   out.agent_name = i.agent_name;
   out.agent_status = i.agent_status;
   out.availability_zone = i.availability_zone;
@@ -232,7 +248,8 @@ struct Pending {
 void deliver(Pending& p) {
   if (!p.observer) return;
   for (const auto& s : p.started) p.observer->on_session_started(s);
-  for (const auto& [id, reason] : p.terminate) p.observer->on_session_terminate_requested(id, reason);
+  for (const auto& [id, reason] : p.terminate)
+    p.observer->on_session_terminate_requested(id, reason);
 }
 
 // Checks an instance spec and fills in every default; nullopt-free so add and config agree.
@@ -251,9 +268,8 @@ Result<InstanceSpec> normalize(InstanceSpec spec, const BackendConfig& cfg, Time
                                        "PlatformType must be one of Linux, Windows, MacOS");
   }
   if (!is_agent_version(spec.agent_version)) {
-    return AwsError::admin_bad_request("invalid_instance",
-                                       "AgentVersion '" + spec.agent_version +
-                                           "' must look like 3.3.0.0");
+    return AwsError::admin_bad_request(
+        "invalid_instance", "AgentVersion '" + spec.agent_version + "' must look like 3.3.0.0");
   }
   if (spec.ip_address.empty() || spec.ip_address.size() > 46) {
     return AwsError::admin_bad_request("invalid_instance", "IPAddress must be 1 to 46 characters");
@@ -283,7 +299,8 @@ Result<InstanceSpec> normalize(InstanceSpec spec, const BackendConfig& cfg, Time
       spec.computer_name = v.hostname;
     } else {
       std::string dashed = spec.ip_address;
-      std::replace_if(dashed.begin(), dashed.end(), [](char c) { return c == '.' || c == ':'; }, '-');
+      std::replace_if(
+          dashed.begin(), dashed.end(), [](char c) { return c == '.' || c == ':'; }, '-');
       spec.computer_name = "ip-" + dashed + ".mock.internal";
     }
   }
@@ -346,7 +363,8 @@ struct Backend::State {
 
   std::string sign_page(std::string_view payload) const {
     auto mac = base::hmac_sha256(
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(page_key.data()), page_key.size()),
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(page_key.data()),
+                                      page_key.size()),
         payload);
     return base::to_hex(std::span<const std::uint8_t>(mac.data(), 8));
   }
@@ -354,7 +372,8 @@ struct Backend::State {
     std::string payload = std::string(kind) + '\n' + std::string(cursor);
     return base64url_encode(payload + '\n' + sign_page(payload));
   }
-  std::optional<std::string> decode_page_token(std::string_view kind, std::string_view token) const {
+  std::optional<std::string> decode_page_token(std::string_view kind,
+                                               std::string_view token) const {
     auto raw = base64url_decode(token);
     if (!raw) return std::nullopt;
     auto last = raw->rfind('\n');
@@ -369,7 +388,8 @@ struct Backend::State {
   Instance* find_visible_instance(std::string_view id, const Caller& c) {
     auto it = instances.find(id);
     if (it == instances.end()) return nullptr;
-    if (it->second.spec.account_id != c.account_id || it->second.spec.region != c.region) return nullptr;
+    if (it->second.spec.account_id != c.account_id || it->second.spec.region != c.region)
+      return nullptr;
     return &it->second;
   }
   const Instance* find_visible_instance(std::string_view id, const Caller& c) const {
@@ -499,7 +519,8 @@ Caller Backend::caller_for(std::string_view access_key_id, std::string_view regi
     c.arn = a->arn.empty() ? "arn:aws:iam::" + c.account_id + ":user/" + c.principal_name : a->arn;
   } else {
     c.account_id = state_->config.default_account_id;
-    c.principal_name = access_key_id.empty() ? std::string("anonymous") : std::string(access_key_id);
+    c.principal_name =
+        access_key_id.empty() ? std::string("anonymous") : std::string(access_key_id);
     c.arn = "arn:aws:iam::" + c.account_id + ":user/" + c.principal_name;
   }
   return c;
@@ -545,8 +566,8 @@ Result<SessionCredentials> Backend::start_session(const Caller& caller,
     info.parameters_json = doc->parameters_json;
     info.idle_timeout_minutes = st.preferences.idle_timeout_minutes;
     info.max_session_duration_minutes = st.preferences.max_session_duration_minutes;
-    info.stream_path = "/v1/data-channel/" + id + "?role=publish_subscribe&cell-number=" +
-                       st.new_cell_number();
+    info.stream_path =
+        "/v1/data-channel/" + id + "?role=publish_subscribe&cell-number=" + st.new_cell_number();
     std::string token = st.new_token();
     s.tokens.push_back({token, now + st.config.token_ttl});
 
@@ -583,7 +604,8 @@ Result<SessionCredentials> Backend::start_session(const Caller& caller,
   return creds;
 }
 
-Result<SessionCredentials> Backend::resume_session(const Caller& caller, std::string_view session_id,
+Result<SessionCredentials> Backend::resume_session(const Caller& caller,
+                                                   std::string_view session_id,
                                                    const StreamEndpoint& endpoint) {
   std::lock_guard lock(state_->mu);
   State& st = *state_;
@@ -702,9 +724,12 @@ Result<SessionPage> Backend::describe_sessions(const Caller& caller,
     if (ok) matched.push_back(&i);
   }
   // Newest first; ties by id so pages are stable.
-  auto order_key = [](const SessionInfo* s) { return std::make_pair(-epoch_millis(s->start_date), s->session_id); };
-  std::sort(matched.begin(), matched.end(),
-            [&](const SessionInfo* a, const SessionInfo* b) { return order_key(a) < order_key(b); });
+  auto order_key = [](const SessionInfo* s) {
+    return std::make_pair(-epoch_millis(s->start_date), s->session_id);
+  };
+  std::sort(matched.begin(), matched.end(), [&](const SessionInfo* a, const SessionInfo* b) {
+    return order_key(a) < order_key(b);
+  });
   auto begin = matched.begin();
   if (after) {
     auto cursor_key = std::make_pair(-after->first, after->second);
@@ -715,7 +740,8 @@ Result<SessionPage> Backend::describe_sessions(const Caller& caller,
   for (auto it = begin; it != matched.end() && static_cast<int>(page.sessions.size()) < max; ++it) {
     page.sessions.push_back(**it);
   }
-  if (!page.sessions.empty() && begin + static_cast<std::ptrdiff_t>(page.sessions.size()) != matched.end()) {
+  if (!page.sessions.empty() &&
+      begin + static_cast<std::ptrdiff_t>(page.sessions.size()) != matched.end()) {
     const SessionInfo& last = page.sessions.back();
     page.next_token = st.encode_page_token(
         "sessions", std::to_string(epoch_millis(last.start_date)) + "|" + last.session_id);
@@ -723,7 +749,8 @@ Result<SessionPage> Backend::describe_sessions(const Caller& caller,
   return page;
 }
 
-ConnectionStatus Backend::get_connection_status(const Caller& caller, std::string_view target) const {
+ConnectionStatus Backend::get_connection_status(const Caller& caller,
+                                                std::string_view target) const {
   std::lock_guard lock(state_->mu);
   const Instance* inst = state_->find_visible_instance(target, caller);
   return inst && effective_ping(*inst) == PingStatus::online ? ConnectionStatus::connected
@@ -754,9 +781,13 @@ Result<InstancePage> Backend::describe_instance_information(
         }
         wanted_ids.push_back(v);
       }
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.instance_id); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.instance_id);
+      });
     } else if (f.key == "AgentVersion") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.agent_version); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.agent_version);
+      });
     } else if (f.key == "PingStatus") {
       for (const auto& v : vals) {
         if (!parse_ping_status(v)) return bad_value(v);
@@ -768,22 +799,36 @@ Result<InstancePage> Backend::describe_instance_information(
       for (const auto& v : vals) {
         if (v != "Linux" && v != "Windows" && v != "MacOS") return bad_value(v);
       }
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.platform_type); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.platform_type);
+      });
     } else if (f.key == "ActivationIds") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.activation_id); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.activation_id);
+      });
     } else if (f.key == "IamRole") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.iam_role); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.iam_role);
+      });
     } else if (f.key == "ResourceType") {
       for (const auto& v : vals) {
         if (v != "ManagedInstance" && v != "EC2Instance" && v != "Document") return bad_value(v);
       }
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.resource_type); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.resource_type);
+      });
     } else if (f.key == "AssociationStatus") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.association_status); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.association_status);
+      });
     } else if (string_filter && f.key == "SourceIds") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.spec.instance_id); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.spec.instance_id);
+      });
     } else if (string_filter && f.key == "SourceTypes") {
-      preds.push_back([vals, any_of_values](const InstanceInfo& i) { return any_of_values(vals, i.source_type); });
+      preds.push_back([vals, any_of_values](const InstanceInfo& i) {
+        return any_of_values(vals, i.source_type);
+      });
     } else if (string_filter && f.key == "tag-key") {
       preds.push_back([vals](const InstanceInfo& i) {
         return std::any_of(i.spec.tags.begin(), i.spec.tags.end(), [&](const Tag& t) {
@@ -847,7 +892,8 @@ Result<InstancePage> Backend::describe_instance_information(
     }
     page.instances.push_back(std::move(info));
   }
-  if (more) page.next_token = st.encode_page_token("instances", page.instances.back().spec.instance_id);
+  if (more)
+    page.next_token = st.encode_page_token("instances", page.instances.back().spec.instance_id);
   return page;
 }
 
@@ -916,7 +962,8 @@ bool Backend::set_session_status(std::string_view session_id, SessionStatus stat
   if (it == state_->sessions.end()) return false;
   SessionInfo& info = it->second.info;
   if (!is_active(info.status)) return false;
-  if (info.status == SessionStatus::terminating && status != SessionStatus::terminating) return false;
+  if (info.status == SessionStatus::terminating && status != SessionStatus::terminating)
+    return false;
   info.status = status;
   return true;
 }
@@ -1007,7 +1054,8 @@ Result<InstanceInfo> Backend::set_ping_status(std::string_view instance_id, Ping
   TimePoint now = state_->clock();
   Instance& inst = it->second;
   // The last ping of an instance that stops answering is when it stopped.
-  if (effective_ping(inst) == PingStatus::online && status != PingStatus::online) inst.last_ping = now;
+  if (effective_ping(inst) == PingStatus::online && status != PingStatus::online)
+    inst.last_ping = now;
   inst.admin_ping = status;
   return to_info(inst, now, state_->config.latest_agent_version);
 }
@@ -1033,7 +1081,8 @@ std::vector<SessionInfo> Backend::list_sessions() const {
   return out;
 }
 
-Result<SessionInfo> Backend::request_termination(std::string_view session_id, std::string_view reason) {
+Result<SessionInfo> Backend::request_termination(std::string_view session_id,
+                                                 std::string_view reason) {
   Pending pending;
   SessionInfo info;
   {

@@ -80,7 +80,8 @@ struct BackendStats {
   std::size_t audit_events = 0;      // since start or reset
 };
 
-// Defaults for MaxResults when the caller gives none.
+// MaxResults when the caller gives none. AWS does not document these defaults; 20 sessions and
+// the model's maximum of 50 instances are the mock's choice (clients follow NextToken anyway).
 inline constexpr int kDescribeSessionsDefaultMaxResults = 20;
 inline constexpr int kDescribeInstancesDefaultMaxResults = 50;
 

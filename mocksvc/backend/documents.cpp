@@ -36,10 +36,12 @@ bool matches_host(std::string_view v) {
   return v.find_first_of(kForbidden) == std::string_view::npos;
 }
 
+// clang-format off
 constexpr std::string_view kPortPattern =
     "^([1-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$";
 constexpr std::string_view kLocalPortPattern =
     "^([0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$";
+// clang-format on
 constexpr std::string_view kHostPattern = "^[^,$^&\\(\\)!;'\"<>\\`{}\\[\\]\\|#=]{3,}$";
 
 struct ParameterDecl {
@@ -47,7 +49,7 @@ struct ParameterDecl {
   std::string_view type;  // every parameter of these documents is a String
   std::string_view description;
   std::optional<std::string_view> default_value;  // absent: required
-  std::string_view allowed_pattern;                // empty: any value
+  std::string_view allowed_pattern;               // empty: any value
   Matcher matches = nullptr;
 };
 
@@ -65,8 +67,11 @@ struct DocumentDecl {
 // document: it has no parameters, and its `inputs` come from SessionPreferences.
 const std::vector<DocumentDecl>& catalogue() {
   static const std::vector<DocumentDecl> docs = {
-      {"SSM-SessionManagerRunShell", "Document to hold regional settings for Session Manager",
-       "Standard_Stream", {}, ""},
+      {"SSM-SessionManagerRunShell",
+       "Document to hold regional settings for Session Manager",
+       "Standard_Stream",
+       {},
+       ""},
       {"AWS-StartPortForwardingSession",
        "Document to start port forwarding session over Session Manager",
        "Port",
@@ -89,11 +94,14 @@ const std::vector<DocumentDecl>& catalogue() {
          "chosen at run-time if not provided",
          "0", kLocalPortPattern, matches_local_port}},
        R"({"portNumber":"{{ portNumber }}","type":"LocalPortForwarding","host":"{{ host }}","localPortNumber":"{{ localPortNumber }}"})"},
-      {"AWS-StartSSHSession", "Document to start SSH session over Session Manager", "Port",
+      {"AWS-StartSSHSession",
+       "Document to start SSH session over Session Manager",
+       "Port",
        {{"portNumber", "String", "(Optional) Port number of SSH server on the instance", "22",
          kPortPattern, matches_port}},
        R"({"portNumber":"{{ portNumber }}"})"},
-      {"AWS-StartInteractiveCommand", "Document to run single interactive command on an instance",
+      {"AWS-StartInteractiveCommand",
+       "Document to run single interactive command on an instance",
        "InteractiveCommands",
        {{"command", "String", "(Required) The command to run on the instance", std::nullopt, "",
          nullptr}},
@@ -131,12 +139,13 @@ std::string_view strip_arn(std::string_view name) {
 }
 
 bool is_identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == ':' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == ':' || c == '-';
 }
 
 // Replaces every "{{ name }}" (any spacing) whose name is in values; leaves others as written.
-std::string substitute(std::string_view text, const std::vector<std::pair<std::string, std::string>>& values) {
+std::string substitute(std::string_view text,
+                       const std::vector<std::pair<std::string, std::string>>& values) {
   std::string out;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -147,9 +156,11 @@ std::string substitute(std::string_view text, const std::vector<std::pair<std::s
     std::string_view inner = text.substr(open + 2, close - open - 2);
     std::size_t b = inner.find_first_not_of(' ');
     std::size_t e = inner.find_last_not_of(' ');
-    std::string_view key = b == std::string_view::npos ? std::string_view{} : inner.substr(b, e - b + 1);
+    std::string_view key =
+        b == std::string_view::npos ? std::string_view{} : inner.substr(b, e - b + 1);
     bool valid = !key.empty() && std::all_of(key.begin(), key.end(), is_identifier_char);
-    auto it = std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.first == key; });
+    auto it =
+        std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.first == key; });
     out.append(text.substr(pos, open - pos));
     if (valid && it != values.end()) {
       out += it->second;
@@ -207,9 +218,11 @@ Result<ResolvedDocument> resolve_session_document(std::string_view requested,
                                                   const SessionPreferences& preferences) {
   std::string_view name = requested.empty() ? kDefaultSessionDocument : strip_arn(requested);
   const auto& docs = catalogue();
-  auto doc = std::find_if(docs.begin(), docs.end(), [&](const DocumentDecl& d) { return d.name == name; });
+  auto doc =
+      std::find_if(docs.begin(), docs.end(), [&](const DocumentDecl& d) { return d.name == name; });
   if (doc == docs.end()) {
-    if (auto type = non_session_document_type(name)) return AwsError::document_type_not_supported(*type);
+    if (auto type = non_session_document_type(name))
+      return AwsError::document_type_not_supported(*type);
     return AwsError::document_does_not_exist(name);
   }
 
@@ -239,7 +252,8 @@ Result<ResolvedDocument> resolve_session_document(std::string_view requested,
     } else {
       if (given->second.size() != 1) {
         return AwsError::invalid_parameters(
-            "Parameter \"" + std::string(decl.name) + "\" is of type String and takes exactly one value, but " +
+            "Parameter \"" + std::string(decl.name) +
+            "\" is of type String and takes exactly one value, but " +
             std::to_string(given->second.size()) + " were provided.");
       }
       value = given->second.front();
@@ -267,8 +281,8 @@ Result<ResolvedDocument> resolve_session_document(std::string_view requested,
     decls[std::string(decl.name)] = std::move(d);
   }
   content["parameters"] = std::move(decls);
-  ojson properties = doc->properties_json.empty() ? ojson::object()
-                                                  : ojson::parse(doc->properties_json);
+  ojson properties =
+      doc->properties_json.empty() ? ojson::object() : ojson::parse(doc->properties_json);
   substitute_all(properties, values);
   content["properties"] = properties;
 

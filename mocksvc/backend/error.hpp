@@ -16,7 +16,8 @@ namespace mocksvc::backend {
 struct AwsError {
   // Not an aggregate, so Result<std::string> is never ambiguous about which side a string is.
   AwsError() = default;
-  AwsError(std::string c, std::string m, int status) : code(std::move(c)), message(std::move(m)), http_status(status) {}
+  AwsError(std::string c, std::string m, int status)
+      : code(std::move(c)), message(std::move(m)), http_status(status) {}
 
   std::string code;     // "TargetNotConnected", "ValidationException", ...
   std::string message;  // human text as the real service words it

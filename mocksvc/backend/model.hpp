@@ -29,7 +29,7 @@ std::optional<PingStatus> parse_ping_status(std::string_view text);  // "Online"
 // virtual: the built-in agent serves the instance in-process and it is Online unless told
 // otherwise. agent: a real agent must hold a control channel; Online only while it does.
 enum class InstanceKind { virtual_instance, agent };
-std::string_view to_string(InstanceKind k);                             // "virtual" / "agent"
+std::string_view to_string(InstanceKind k);  // "virtual" / "agent"
 std::optional<InstanceKind> parse_instance_kind(std::string_view text);
 
 // Session Status (botocore SessionStatus). Active = the first four, History = the last two.
@@ -40,9 +40,9 @@ bool is_active(SessionStatus s);
 
 // Options of a virtual instance, consumed by the built-in agent (not by AWS-facing calls).
 struct VirtualOptions {
-  std::string shell = "emulated";                      // "emulated" or "pty" (a real /bin/sh)
+  std::string shell = "emulated";                     // "emulated" or "pty" (a real /bin/sh)
   std::map<std::uint16_t, std::string> port_targets;  // port -> "host:port"; absent: 127.0.0.1
-  std::string hostname;                                // empty: the instance's ComputerName
+  std::string hostname;                               // empty: the instance's ComputerName
   std::string user = "ssm-user";
 
   friend bool operator==(const VirtualOptions&, const VirtualOptions&) = default;
@@ -73,7 +73,7 @@ struct InstanceSpec {
   std::string computer_name;  // empty: the virtual hostname, else "ip-127-0-0-1.mock.internal"
   std::string iam_role;
   std::string activation_id;
-  std::string association_status;  // empty: not reported
+  std::string association_status;              // empty: not reported
   std::optional<TimePoint> registration_date;  // empty: when it was added
   VirtualOptions virtual_options;
 
@@ -82,9 +82,9 @@ struct InstanceSpec {
 
 // An instance as the backend reports it: the resolved spec plus live state.
 struct InstanceInfo {
-  InstanceSpec spec;            // every default filled in
-  std::string resource_type;    // EC2Instance | ManagedInstance (from the id prefix)
-  std::string source_type;      // AWS::EC2::Instance | AWS::SSM::ManagedInstance
+  InstanceSpec spec;          // every default filled in
+  std::string resource_type;  // EC2Instance | ManagedInstance (from the id prefix)
+  std::string source_type;    // AWS::EC2::Instance | AWS::SSM::ManagedInstance
   PingStatus ping_status = PingStatus::online;  // effective status
   TimePoint last_ping{};
   TimePoint registration_date{};
@@ -135,8 +135,9 @@ struct SessionInfo {
   TimePoint start_date{};
   std::optional<TimePoint> end_date;
   std::string document_name;
-  std::string session_type;  // Standard_Stream | Port | InteractiveCommands | NonInteractiveCommands
-  std::string owner;         // caller ARN
+  std::string
+      session_type;   // Standard_Stream | Port | InteractiveCommands | NonInteractiveCommands
+  std::string owner;  // caller ARN
   std::string access_key_id;
   std::string reason;
   std::string details;
@@ -190,7 +191,7 @@ struct InstanceFilter {
 };
 struct DescribeInstancesRequest {
   std::vector<InstanceFilter> instance_information_filter_list;  // enum keys
-  std::vector<InstanceFilter> filters;                            // string keys, tag:<k>
+  std::vector<InstanceFilter> filters;                           // string keys, tag:<k>
   std::optional<int> max_results;
   std::string next_token;
 };
@@ -229,9 +230,9 @@ struct BackendConfig {
   SessionPreferences preferences;
   std::chrono::minutes token_ttl{60};
   std::string latest_agent_version = "3.3.0.0";
-  std::size_t audit_capacity = 1000;      // audit lines kept for GET /_mock/audit
-  std::size_t history_capacity = 10000;   // ended sessions kept; the oldest go first
-  std::optional<std::uint64_t> seed;      // fixes ids and tokens for reproducible runs
+  std::size_t audit_capacity = 1000;     // audit lines kept for GET /_mock/audit
+  std::size_t history_capacity = 10000;  // ended sessions kept; the oldest go first
+  std::optional<std::uint64_t> seed;     // fixes ids and tokens for reproducible runs
 };
 
 }  // namespace mocksvc::backend

@@ -133,8 +133,7 @@ std::string format_iso8601(TimePoint t) {
 
 std::optional<TimePoint> parse_timestamp(std::string_view text) {
   if (text.empty() || text.size() > 40) return std::nullopt;
-  if (text.find('-') == std::string_view::npos || text.find('-') > 4 ||
-      text.size() < 10) {
+  if (text.find('-') == std::string_view::npos || text.find('-') > 4 || text.size() < 10) {
     return parse_epoch(text);
   }
   auto y = digits(text, 0, 4);
@@ -196,7 +195,9 @@ std::string base64url_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  auto at = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t v = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
     out += kAlphabet[v >> 18 & 63];

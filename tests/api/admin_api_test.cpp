@@ -48,7 +48,8 @@ TEST_F(AdminTest, UnknownRoutesAndMethods) {
   expect_admin_error(admin_call("GET", "/_mock"), 404, "not_found");
   expect_admin_error(admin_call("POST", "/_mock/health"), 405, "method_not_allowed");
   expect_admin_error(admin_call("GET", "/_mock/reset"), 405, "method_not_allowed");
-  expect_admin_error(admin_call("GET", "/_mock/instances/i-0123456789abcdef0/bogus"), 404, "not_found");
+  expect_admin_error(admin_call("GET", "/_mock/instances/i-0123456789abcdef0/bogus"), 404,
+                     "not_found");
   EXPECT_TRUE(is_admin_path("/_mock/health?x=1"));
   EXPECT_FALSE(is_admin_path("/_mockery"));
   EXPECT_FALSE(is_admin_path("/"));
@@ -59,9 +60,10 @@ TEST_F(AdminTest, InstancesListAddGetDelete) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(body_of(list)["instances"].size(), 4u);
 
-  auto added = admin_call("POST", "/_mock/instances",
-                          R"({"InstanceId":"i-0cccccccccccccccc","Name":"db","kind":"virtual","shell":"pty",)"
-                          R"("port_targets":{"5432":"127.0.0.1:15432"},"Tags":{"Env":"test"},"region":"us-east-1"})");
+  auto added = admin_call(
+      "POST", "/_mock/instances",
+      R"({"InstanceId":"i-0cccccccccccccccc","Name":"db","kind":"virtual","shell":"pty",)"
+      R"("port_targets":{"5432":"127.0.0.1:15432"},"Tags":{"Env":"test"},"region":"us-east-1"})");
   ASSERT_EQ(added.status, 201) << added.body;
   json a = body_of(added);
   EXPECT_EQ(a["InstanceId"], "i-0cccccccccccccccc");
@@ -80,18 +82,24 @@ TEST_F(AdminTest, InstancesListAddGetDelete) {
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(body_of(got)["Name"], "db");
 
-  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"InstanceId":"i-0cccccccccccccccc"})"), 409, "conflict");
-  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"InstanceId":"web-1"})"), 400, "invalid_instance");
-  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"Colour":"blue"})"), 400, "invalid_instance");
+  expect_admin_error(
+      admin_call("POST", "/_mock/instances", R"({"InstanceId":"i-0cccccccccccccccc"})"), 409,
+      "conflict");
+  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"InstanceId":"web-1"})"), 400,
+                     "invalid_instance");
+  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"Colour":"blue"})"), 400,
+                     "invalid_instance");
   expect_admin_error(admin_call("POST", "/_mock/instances", "[1]"), 400, "bad_json");
   expect_admin_error(admin_call("POST", "/_mock/instances", "{nope"), 400, "bad_json");
-  expect_admin_error(admin_call("POST", "/_mock/instances", R"({"Tags":)" + std::string(50000, '[') + "}"), 400,
-                     "bad_json");
+  expect_admin_error(
+      admin_call("POST", "/_mock/instances", R"({"Tags":)" + std::string(50000, '[') + "}"), 400,
+      "bad_json");
 
   auto del = admin_call("DELETE", "/_mock/instances/i-0cccccccccccccccc");
   ASSERT_EQ(del.status, 200);
   EXPECT_EQ(del.body, R"({"InstanceId":"i-0cccccccccccccccc","deleted":true})");
-  expect_admin_error(admin_call("DELETE", "/_mock/instances/i-0cccccccccccccccc"), 404, "not_found");
+  expect_admin_error(admin_call("DELETE", "/_mock/instances/i-0cccccccccccccccc"), 404,
+                     "not_found");
   expect_admin_error(admin_call("GET", "/_mock/instances/i-0cccccccccccccccc"), 404, "not_found");
 }
 
@@ -107,16 +115,19 @@ TEST_F(AdminTest, GetOutputCanBePostedBack) {
 }
 
 TEST_F(AdminTest, PingStatusChangesWhatClientsSee) {
-  auto r = admin_call("PUT", "/_mock/instances/i-0123456789abcdef0/ping-status", R"({"PingStatus":"ConnectionLost"})");
+  auto r = admin_call("PUT", "/_mock/instances/i-0123456789abcdef0/ping-status",
+                      R"({"PingStatus":"ConnectionLost"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_of(r)["PingStatus"], "ConnectionLost");
   expect_error(call("StartSession", R"({"Target":"i-0123456789abcdef0"})"), "TargetNotConnected");
-  expect_admin_error(admin_call("PUT", "/_mock/instances/i-0123456789abcdef0/ping-status", R"({"PingStatus":"Napping"})"),
+  expect_admin_error(admin_call("PUT", "/_mock/instances/i-0123456789abcdef0/ping-status",
+                                R"({"PingStatus":"Napping"})"),
                      400, "invalid_request");
-  expect_admin_error(admin_call("PUT", "/_mock/instances/i-0fffffffffffffff0/ping-status", R"({"PingStatus":"Online"})"),
+  expect_admin_error(admin_call("PUT", "/_mock/instances/i-0fffffffffffffff0/ping-status",
+                                R"({"PingStatus":"Online"})"),
                      404, "not_found");
-  expect_admin_error(admin_call("POST", "/_mock/instances/i-0123456789abcdef0/ping-status", "{}"), 405,
-                     "method_not_allowed");
+  expect_admin_error(admin_call("POST", "/_mock/instances/i-0123456789abcdef0/ping-status", "{}"),
+                     405, "method_not_allowed");
 }
 
 TEST_F(AdminTest, SessionsTerminateAndDropClient) {
@@ -134,13 +145,16 @@ TEST_F(AdminTest, SessionsTerminateAndDropClient) {
 
   RecordingHooks rec;
   Service with_hooks(backend, rec);
-  auto dropped = with_hooks.handle(admin("POST", "/_mock/sessions/" + id + "/drop-client"), context);
+  auto dropped =
+      with_hooks.handle(admin("POST", "/_mock/sessions/" + id + "/drop-client"), context);
   ASSERT_EQ(dropped.status, 200) << dropped.body;
   EXPECT_EQ(rec.dropped, std::vector<std::string>{id});
   rec.connected = false;
-  expect_admin_error(with_hooks.handle(admin("POST", "/_mock/sessions/" + id + "/drop-client"), context), 409,
-                     "conflict");
-  expect_admin_error(with_hooks.handle(admin("POST", "/_mock/sessions/nope/drop-client"), context), 404, "not_found");
+  expect_admin_error(
+      with_hooks.handle(admin("POST", "/_mock/sessions/" + id + "/drop-client"), context), 409,
+      "conflict");
+  expect_admin_error(with_hooks.handle(admin("POST", "/_mock/sessions/nope/drop-client"), context),
+                     404, "not_found");
   auto stats = with_hooks.handle(admin("GET", "/_mock/stats"), context);
   ASSERT_EQ(stats.status, 200);
   EXPECT_EQ(body_of(stats)["broker"]["bytes_relayed"], 1024);
@@ -184,15 +198,20 @@ TEST_F(AdminTest, AuditListsRecentEvents) {
 
 TEST_F(AdminTest, PreferencesRoundTrip) {
   auto get = admin_call("GET", "/_mock/preferences");
-  EXPECT_EQ(get.body,
-            R"({"idle_timeout_minutes":20,"max_session_duration_minutes":0,"run_as_enabled":false,"run_as_default_user":"","shell_profile_linux":""})");
-  auto put = admin_call("PUT", "/_mock/preferences", R"({"idle_timeout_minutes":5,"run_as_enabled":true})");
+  EXPECT_EQ(
+      get.body,
+      R"({"idle_timeout_minutes":20,"max_session_duration_minutes":0,"run_as_enabled":false,"run_as_default_user":"","shell_profile_linux":""})");
+  auto put = admin_call("PUT", "/_mock/preferences",
+                        R"({"idle_timeout_minutes":5,"run_as_enabled":true})");
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(backend.preferences().idle_timeout_minutes, 5);
   EXPECT_TRUE(backend.preferences().run_as_enabled);
-  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle_timeout_minutes":0})"), 400, "invalid_preferences");
-  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle":5})"), 400, "invalid_request");
-  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle_timeout_minutes":"5"})"), 400, "invalid_request");
+  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle_timeout_minutes":0})"), 400,
+                     "invalid_preferences");
+  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle":5})"), 400,
+                     "invalid_request");
+  expect_admin_error(admin_call("PUT", "/_mock/preferences", R"({"idle_timeout_minutes":"5"})"),
+                     400, "invalid_request");
   EXPECT_EQ(backend.preferences().idle_timeout_minutes, 5);
 }
 

@@ -57,7 +57,8 @@ inline backend::BackendConfig api_config() {
     s.ip_address = "10.0.0.5";
     s.computer_name = "web.internal";
   });
-  add(kDown, [](backend::InstanceSpec& s) { s.ping_status = backend::PingStatus::connection_lost; });
+  add(kDown,
+      [](backend::InstanceSpec& s) { s.ping_status = backend::PingStatus::connection_lost; });
   add(kEu, [](backend::InstanceSpec& s) { s.region = "eu-west-1"; });
   add(kManaged, [](backend::InstanceSpec& s) {
     s.iam_role = "SSMServiceRole";
@@ -132,7 +133,8 @@ class ApiTest : public ::testing::Test {
     return j.value("message", std::string());
   }
 
-  std::string start_session_id(std::string_view target = kWeb, std::string_view region = "us-east-1") {
+  std::string start_session_id(std::string_view target = kWeb,
+                               std::string_view region = "us-east-1") {
     auto r = call("StartSession", R"({"Target":")" + std::string(target) + R"("})", region);
     EXPECT_EQ(r.status, 200) << r.body;
     return body_of(r).value("SessionId", std::string());

@@ -12,21 +12,25 @@ using namespace std::chrono_literals;
 // ---- Success shapes ----
 
 TEST_F(ApiTest, StartSessionAnswersWithTheThreeFieldsAndJson11Headers) {
-  auto r = call("StartSession",
-                R"({"Target": "i-0123456789abcdef0", "DocumentName": "AWS-StartPortForwardingSession",)"
-                R"( "Parameters": {"portNumber": ["80"], "localPortNumber": ["8080"]}, "Reason": "test"})");
+  auto r = call(
+      "StartSession",
+      R"({"Target": "i-0123456789abcdef0", "DocumentName": "AWS-StartPortForwardingSession",)"
+      R"( "Parameters": {"portNumber": ["80"], "localPortNumber": ["8080"]}, "Reason": "test"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("Content-Type"), "application/x-amz-json-1.1");
   auto rid = r.header("x-amzn-RequestId");
   ASSERT_TRUE(rid);
-  EXPECT_TRUE(std::regex_match(std::string(*rid), std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  EXPECT_TRUE(std::regex_match(
+      std::string(*rid),
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   EXPECT_FALSE(r.header("x-amzn-ErrorType"));
   EXPECT_EQ(keys(r.body), (V{"SessionId", "TokenValue", "StreamUrl"}));
   json j = body_of(r);
   std::string id = j["SessionId"];
   EXPECT_TRUE(std::regex_match(id, std::regex("alice-[0-9a-f]{17}")));
   EXPECT_EQ(j["StreamUrl"].get<std::string>().rfind("wss://ssm.example:8443/v1/data-channel/" + id +
-                                                        "?role=publish_subscribe&cell-number=", 0),
+                                                        "?role=publish_subscribe&cell-number=",
+                                                    0),
             0u);
   auto info = backend.find_session(id);
   ASSERT_TRUE(info);
@@ -39,7 +43,9 @@ TEST_F(ApiTest, StreamUrlFollowsHowTheRequestArrived) {
   context = {"127.0.0.1", false, ""};  // plain HTTP, no Host known to net: use the header
   auto r = call("StartSession", R"({"Target":"i-0123456789abcdef0"})");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(body_of(r)["StreamUrl"].get<std::string>().rfind("ws://127.0.0.1:18080/v1/data-channel/", 0), 0u);
+  EXPECT_EQ(
+      body_of(r)["StreamUrl"].get<std::string>().rfind("ws://127.0.0.1:18080/v1/data-channel/", 0),
+      0u);
 }
 
 TEST_F(ApiTest, ResumeAndTerminateSessionShapes) {
@@ -92,7 +98,8 @@ TEST_F(ApiTest, DescribeSessionsShowsReasonAndMaxSessionDuration) {
   backend::SessionPreferences p;
   p.max_session_duration_minutes = 60;
   ASSERT_TRUE(backend.set_preferences(p));
-  ASSERT_EQ(call("StartSession", R"({"Target":"i-0123456789abcdef0","Reason":"on call"})").status, 200);
+  ASSERT_EQ(call("StartSession", R"({"Target":"i-0123456789abcdef0","Reason":"on call"})").status,
+            200);
   json s = body_of(call("DescribeSessions", R"({"State":"Active"})"))["Sessions"][0];
   EXPECT_EQ(s["Reason"], "on call");
   EXPECT_EQ(s["MaxSessionDuration"], "60");
@@ -131,7 +138,8 @@ TEST_F(ApiTest, DescribeSessionsFiltersGoThroughToTheBackend) {
                 R"({"State":"Active","Filters":[{"key":"SessionId","value":")" + id + R"("}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(body_of(r)["Sessions"].size(), 1u);
-  auto bad_time = call("DescribeSessions", R"({"State":"Active","Filters":[{"key":"InvokedAfter","value":"later"}]})");
+  auto bad_time = call("DescribeSessions",
+                       R"({"State":"Active","Filters":[{"key":"InvokedAfter","value":"later"}]})");
   expect_error(bad_time, "ValidationException");
 }
 
@@ -149,10 +157,10 @@ TEST_F(ApiTest, DescribeInstanceInformationShape) {
   ojson list = ojson::parse(r.body)["InstanceInformationList"];
   ASSERT_EQ(list.size(), 3u);
   ojson web = list[0];
-  EXPECT_EQ(keys_of(web), (V{"InstanceId", "PingStatus", "LastPingDateTime", "AgentVersion",
-                             "IsLatestVersion", "PlatformType", "PlatformName", "PlatformVersion",
-                             "ResourceType", "Name", "IPAddress", "ComputerName", "SourceId",
-                             "SourceType"}));
+  EXPECT_EQ(keys_of(web),
+            (V{"InstanceId", "PingStatus", "LastPingDateTime", "AgentVersion", "IsLatestVersion",
+               "PlatformType", "PlatformName", "PlatformVersion", "ResourceType", "Name",
+               "IPAddress", "ComputerName", "SourceId", "SourceType"}));
   EXPECT_EQ(web["InstanceId"], kWeb);
   EXPECT_EQ(web["PingStatus"], "Online");
   EXPECT_DOUBLE_EQ(web["LastPingDateTime"].get<double>(), 1795499663.0);
@@ -164,10 +172,11 @@ TEST_F(ApiTest, DescribeInstanceInformationShape) {
   EXPECT_EQ(web["ComputerName"], "web.internal");
   EXPECT_EQ(web["SourceType"], "AWS::EC2::Instance");
   ojson managed = list[2];
-  EXPECT_EQ(keys_of(managed), (V{"InstanceId", "PingStatus", "LastPingDateTime", "AgentVersion",
-                                 "IsLatestVersion", "PlatformType", "PlatformName", "PlatformVersion",
-                                 "ActivationId", "IamRole", "RegistrationDate", "ResourceType",
-                                 "IPAddress", "ComputerName", "SourceId", "SourceType"}));
+  EXPECT_EQ(keys_of(managed),
+            (V{"InstanceId", "PingStatus", "LastPingDateTime", "AgentVersion", "IsLatestVersion",
+               "PlatformType", "PlatformName", "PlatformVersion", "ActivationId", "IamRole",
+               "RegistrationDate", "ResourceType", "IPAddress", "ComputerName", "SourceId",
+               "SourceType"}));
   EXPECT_EQ(managed["ResourceType"], "ManagedInstance");
   EXPECT_EQ(managed["SourceType"], "AWS::SSM::ManagedInstance");
 }
@@ -178,11 +187,13 @@ TEST_F(ApiTest, DescribeInstanceInformationFiltersAndPages) {
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(body_of(r)["InstanceInformationList"].size(), 1u);
   EXPECT_EQ(body_of(r)["InstanceInformationList"][0]["InstanceId"], kDown);
-  auto legacy = call("DescribeInstanceInformation",
-                     R"({"InstanceInformationFilterList":[{"key":"InstanceIds","valueSet":["mi-0123456789abcdef0"]}]})");
+  auto legacy = call(
+      "DescribeInstanceInformation",
+      R"({"InstanceInformationFilterList":[{"key":"InstanceIds","valueSet":["mi-0123456789abcdef0"]}]})");
   ASSERT_EQ(body_of(legacy)["InstanceInformationList"].size(), 1u);
-  expect_error(call("DescribeInstanceInformation", R"({"Filters":[{"Key":"Color","Values":["red"]}]})"),
-               "InvalidFilterKey");
+  expect_error(
+      call("DescribeInstanceInformation", R"({"Filters":[{"Key":"Color","Values":["red"]}]})"),
+      "InvalidFilterKey");
   expect_error(call("DescribeInstanceInformation",
                     R"({"Filters":[{"Key":"PingStatus","Values":["Asleep"]}]})"),
                "InvalidInstanceInformationFilterValue");
@@ -192,33 +203,40 @@ TEST_F(ApiTest, DescribeInstanceInformationFiltersAndPages) {
 
   auto page = call("DescribeInstanceInformation", R"({"MaxResults":5})");
   EXPECT_FALSE(body_of(page).contains("NextToken"));
-  expect_error(call("DescribeInstanceInformation", R"({"MaxResults":5,"NextToken":"nope"})"), "InvalidNextToken");
+  expect_error(call("DescribeInstanceInformation", R"({"MaxResults":5,"NextToken":"nope"})"),
+               "InvalidNextToken");
 }
 
 TEST_F(ApiTest, AgentCallsWhileIdle) {
-  auto u = call("UpdateInstanceInformation",
-                R"({"AgentName":"amazon-ssm-agent","AgentStatus":"Active","AgentVersion":"3.3.0.0",)"
-                R"("AvailabilityZone":"","AvailabilityZoneId":"","ComputerName":"box","IPAddress":"10.9.9.9",)"
-                R"("InstanceId":"mi-0123456789abcdef0","PlatformName":"Debian GNU/Linux","PlatformType":"Linux",)"
-                R"("PlatformVersion":"12","SSMConnectionChannel":""})");
+  auto u = call(
+      "UpdateInstanceInformation",
+      R"({"AgentName":"amazon-ssm-agent","AgentStatus":"Active","AgentVersion":"3.3.0.0",)"
+      R"("AvailabilityZone":"","AvailabilityZoneId":"","ComputerName":"box","IPAddress":"10.9.9.9",)"
+      R"("InstanceId":"mi-0123456789abcdef0","PlatformName":"Debian GNU/Linux","PlatformType":"Linux",)"
+      R"("PlatformVersion":"12","SSMConnectionChannel":""})");
   ASSERT_EQ(u.status, 200) << u.body;
   EXPECT_EQ(u.body, "{}");
   EXPECT_EQ(backend.find_instance(kManaged)->spec.ip_address, "10.9.9.9");
-  expect_error(call("UpdateInstanceInformation", R"({"InstanceId":"mi-0fffffffffffffff0"})"), "InvalidInstanceId");
+  expect_error(call("UpdateInstanceInformation", R"({"InstanceId":"mi-0fffffffffffffff0"})"),
+               "InvalidInstanceId");
 
-  auto l = call("ListInstanceAssociations", R"({"InstanceId":"mi-0123456789abcdef0","MaxResults":20})");
+  auto l =
+      call("ListInstanceAssociations", R"({"InstanceId":"mi-0123456789abcdef0","MaxResults":20})");
   ASSERT_EQ(l.status, 200);
   EXPECT_EQ(l.body, R"({"Associations":[]})");
 
-  auto g = json_request("EC2WindowsMessageDeliveryService.GetMessages",
-                        R"({"Destination":"mi-0123456789abcdef0","MessagesRequestId":"0b6b3b7e-1111-4222-8333-444455556666","VisibilityTimeoutInSeconds":10})");
+  auto g = json_request(
+      "EC2WindowsMessageDeliveryService.GetMessages",
+      R"({"Destination":"mi-0123456789abcdef0","MessagesRequestId":"0b6b3b7e-1111-4222-8333-444455556666","VisibilityTimeoutInSeconds":10})");
   sign(g, kAlice, "us-east-1", "ec2messages");
   auto got = send(g);
   ASSERT_EQ(got.status, 200) << got.body;
-  EXPECT_EQ(got.body,
-            R"({"Destination":"mi-0123456789abcdef0","Messages":[],"MessagesRequestId":"0b6b3b7e-1111-4222-8333-444455556666"})");
+  EXPECT_EQ(
+      got.body,
+      R"({"Destination":"mi-0123456789abcdef0","Messages":[],"MessagesRequestId":"0b6b3b7e-1111-4222-8333-444455556666"})");
   for (const char* op : {"AcknowledgeMessage", "DeleteMessage"}) {
-    auto a = json_request(std::string("EC2WindowsMessageDeliveryService.") + op, R"({"MessageId":"m-1"})");
+    auto a = json_request(std::string("EC2WindowsMessageDeliveryService.") + op,
+                          R"({"MessageId":"m-1"})");
     sign(a, kAlice, "us-east-1", "ec2messages");
     auto res = send(a);
     EXPECT_EQ(res.status, 200) << op << res.body;
@@ -246,37 +264,51 @@ TEST_F(ApiTest, ValidationMessagesFollowAwsWording) {
   };
   const std::vector<Case> cases = {
       {"StartSession", "{}",
-       "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null"},
+       "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member "
+       "must not be null"},
       {"StartSession", R"({"Target":""})",
-       "1 validation error detected: Value '' at 'target' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+       "1 validation error detected: Value '' at 'target' failed to satisfy constraint: Member "
+       "must have length greater than or equal to 1"},
       {"StartSession", R"({"Target":")" + std::string(401, 'x') + R"("})",
        "1 validation error detected: Value '" + std::string(401, 'x') +
-           "' at 'target' failed to satisfy constraint: Member must have length less than or equal to 400"},
+           "' at 'target' failed to satisfy constraint: Member must have length less than or equal "
+           "to 400"},
       {"StartSession", R"({"Target":"i-0123456789abcdef0","DocumentName":"bad name"})",
-       "1 validation error detected: Value 'bad name' at 'documentName' failed to satisfy constraint: "
+       "1 validation error detected: Value 'bad name' at 'documentName' failed to satisfy "
+       "constraint: "
        "Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.:/]{3,128}$"},
       {"StartSession", R"({"Target":"i-0123456789abcdef0","Reason":"two\nlines"})",
        "1 validation error detected: Value 'two\nlines' at 'reason' failed to satisfy constraint: "
        "Member must satisfy regular expression pattern: ^.{1,256}$"},
       {"StartSession", R"({"Target":"i-0123456789abcdef0","Parameters":{"portNumber":[""]}})",
-       "1 validation error detected: Value '{portNumber=[]}' at 'parameters' failed to satisfy constraint: "
-       "Map value must satisfy constraint: [Member must satisfy constraint: [Member must have length greater than or equal to 1]]"},
+       "1 validation error detected: Value '{portNumber=[]}' at 'parameters' failed to satisfy "
+       "constraint: "
+       "Map value must satisfy constraint: [Member must satisfy constraint: [Member must have "
+       "length greater than or equal to 1]]"},
       {"DescribeSessions", R"({"State":"Active","MaxResults":0})",
-       "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"},
+       "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: "
+       "Member must have value greater than or equal to 1"},
       {"DescribeSessions", R"({"State":"Active","Filters":[{"key":"Color","value":"red"}]})",
-       "1 validation error detected: Value 'Color' at 'filters.1.member.key' failed to satisfy constraint: "
-       "Member must satisfy enum value set: [InvokedAfter, InvokedBefore, Target, Owner, Status, SessionId, AccessType]"},
+       "1 validation error detected: Value 'Color' at 'filters.1.member.key' failed to satisfy "
+       "constraint: "
+       "Member must satisfy enum value set: [InvokedAfter, InvokedBefore, Target, Owner, Status, "
+       "SessionId, AccessType]"},
       {"DescribeSessions", R"({"State":"Active","Filters":[{"key":"Target"}]})",
-       "1 validation error detected: Value null at 'filters.1.member.value' failed to satisfy constraint: Member must not be null"},
+       "1 validation error detected: Value null at 'filters.1.member.value' failed to satisfy "
+       "constraint: Member must not be null"},
       {"DescribeSessions", R"({"State":"Active","Filters":[]})",
-       "1 validation error detected: Value '[]' at 'filters' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+       "1 validation error detected: Value '[]' at 'filters' failed to satisfy constraint: Member "
+       "must have length greater than or equal to 1"},
       {"DescribeInstanceInformation", R"({"MaxResults":4})",
-       "1 validation error detected: Value '4' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 5"},
+       "1 validation error detected: Value '4' at 'maxResults' failed to satisfy constraint: "
+       "Member must have value greater than or equal to 5"},
       {"DescribeInstanceInformation", R"({"Filters":[{"Key":"PingStatus","Values":[]}]})",
-       "1 validation error detected: Value '[]' at 'filters.1.member.values' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+       "1 validation error detected: Value '[]' at 'filters.1.member.values' failed to satisfy "
+       "constraint: Member must have length greater than or equal to 1"},
       {"ResumeSession", R"({"SessionId":")" + std::string(97, 's') + R"("})",
        "1 validation error detected: Value '" + std::string(97, 's') +
-           "' at 'sessionId' failed to satisfy constraint: Member must have length less than or equal to 96"},
+           "' at 'sessionId' failed to satisfy constraint: Member must have length less than or "
+           "equal to 96"},
       {"UpdateInstanceInformation", R"({"InstanceId":"box"})",
        "1 validation error detected: Value 'box' at 'instanceId' failed to satisfy constraint: "
        "Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)"},
@@ -290,10 +322,12 @@ TEST_F(ApiTest, ValidationMessagesFollowAwsWording) {
 
 TEST_F(ApiTest, SevenFiltersAreTooMany) {
   json filters = json::array();
-  for (int i = 0; i < 7; ++i) filters.push_back({{"key", "Target"}, {"value", "i-0123456789abcdef0"}});
+  for (int i = 0; i < 7; ++i)
+    filters.push_back({{"key", "Target"}, {"value", "i-0123456789abcdef0"}});
   auto r = call("DescribeSessions", json{{"State", "Active"}, {"Filters", filters}}.dump());
   std::string msg = expect_error(r, "ValidationException");
-  EXPECT_NE(msg.find("at 'filters' failed to satisfy constraint: Member must have length less than or equal to 6"),
+  EXPECT_NE(msg.find("at 'filters' failed to satisfy constraint: Member must have length less than "
+                     "or equal to 6"),
             std::string::npos)
       << msg;
 }
@@ -305,9 +339,12 @@ TEST_F(ApiTest, WrongJsonTypesAreSerializationErrors) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"DescribeSessions", R"({"State":"Active","MaxResults":"5"})", "STRING_VALUE can not be converted to an Integer"},
-      {"DescribeSessions", R"({"State":"Active","MaxResults":5.5})", "NUMBER_VALUE can not be converted to an Integer"},
-      {"StartSession", R"({"Target":{"id":1}})", "Start of structure or map found where not expected."},
+      {"DescribeSessions", R"({"State":"Active","MaxResults":"5"})",
+       "STRING_VALUE can not be converted to an Integer"},
+      {"DescribeSessions", R"({"State":"Active","MaxResults":5.5})",
+       "NUMBER_VALUE can not be converted to an Integer"},
+      {"StartSession", R"({"Target":{"id":1}})",
+       "Start of structure or map found where not expected."},
       {"StartSession", R"({"Target":["i-1"]})", "Start of list found where not expected"},
       {"StartSession", R"({"Target":5})", "NUMBER_VALUE can not be converted to a String"},
       {"StartSession", R"({"Target":"i-0123456789abcdef0","Parameters":{"portNumber":"80"}})",
@@ -322,16 +359,19 @@ TEST_F(ApiTest, WrongJsonTypesAreSerializationErrors) {
 }
 
 TEST_F(ApiTest, HostileBodiesAreRefusedWithoutCrashing) {
-  std::string deep = R"({"State":"Active","Filters":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string deep =
+      R"({"State":"Active","Filters":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   EXPECT_EQ(expect_error(call("DescribeSessions", deep), "SerializationException"),
             "The request body nests too deeply.");
   // Brackets inside strings do not count.
   std::string quoted = R"({"State":"Active","NextToken":")" + std::string(1000, '[') + R"("})";
   expect_error(call("DescribeSessions", quoted), "InvalidNextToken");
-  EXPECT_EQ(expect_error(call("DescribeSessions", R"({"State":"Active","MaxResults":18446744073709551615})"),
-                         "ValidationException"),
-            "1 validation error detected: Value '18446744073709551615' at 'maxResults' failed to satisfy "
-            "constraint: Member must have value less than or equal to 200");
+  EXPECT_EQ(
+      expect_error(
+          call("DescribeSessions", R"({"State":"Active","MaxResults":18446744073709551615})"),
+          "ValidationException"),
+      "1 validation error detected: Value '18446744073709551615' at 'maxResults' failed to satisfy "
+      "constraint: Member must have value less than or equal to 200");
   std::string invalid_utf8 = "{\"Target\":\"i-\xff\xfe\"}";
   expect_error(call("StartSession", invalid_utf8), "SerializationException");
 }
@@ -340,25 +380,30 @@ TEST_F(ApiTest, AStrangeHostHeaderDoesNotReachTheStreamUrl) {
   context.host = "evil.example/path?x=";
   auto r = call("StartSession", R"({"Target":"i-0123456789abcdef0"})");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(body_of(r)["StreamUrl"].get<std::string>().rfind("wss://127.0.0.1/v1/data-channel/", 0), 0u);
+  EXPECT_EQ(body_of(r)["StreamUrl"].get<std::string>().rfind("wss://127.0.0.1/v1/data-channel/", 0),
+            0u);
   context.host = "[::1]:8443";
   r = call("StartSession", R"({"Target":"i-0123456789abcdef0"})");
-  EXPECT_EQ(body_of(r)["StreamUrl"].get<std::string>().rfind("wss://[::1]:8443/v1/data-channel/", 0), 0u);
+  EXPECT_EQ(
+      body_of(r)["StreamUrl"].get<std::string>().rfind("wss://[::1]:8443/v1/data-channel/", 0), 0u);
 }
 
 TEST_F(ApiTest, EmptyBodyMeansNoParametersAndNullsAreAbsent) {
   EXPECT_EQ(call("DescribeInstanceInformation", "").status, 200);
-  EXPECT_EQ(call("DescribeInstanceInformation", R"({"MaxResults":null,"NextToken":null})").status, 200);
+  EXPECT_EQ(call("DescribeInstanceInformation", R"({"MaxResults":null,"NextToken":null})").status,
+            200);
   EXPECT_EQ(call("DescribeSessions", R"({"State":"Active","Unknown":{"x":1}})").status, 200);
 }
 
 // ---- Requests that never reach an operation ----
 
 TEST_F(ApiTest, OperationsWeDoNotServeAreUnknown) {
-  expect_error(call("SendCommand", R"({"InstanceIds":["i-0123456789abcdef0"]})"), "UnknownOperationException");
+  expect_error(call("SendCommand", R"({"InstanceIds":["i-0123456789abcdef0"]})"),
+               "UnknownOperationException");
   expect_error(call("GetMessages", "{}"), "UnknownOperationException");  // not an AmazonSSM op
 
-  for (const char* target : {"", "AmazonSSM", "AmazonSSM.", "DynamoDB_20120810.ListTables", "amazonssm.StartSession"}) {
+  for (const char* target :
+       {"", "AmazonSSM", "AmazonSSM.", "DynamoDB_20120810.ListTables", "amazonssm.StartSession"}) {
     auto r = json_request(target, "{}");
     sign(r);
     expect_error(send(r), "UnknownOperationException");
@@ -385,7 +430,8 @@ TEST_F(ApiTest, ContentTypeMustBeJson) {
   r.set_header("Content-Type", "text/plain");
   sign(r);
   expect_error(send(r), "UnknownOperationException");
-  for (const char* ok : {"application/x-amz-json-1.0", "application/json", "application/x-amz-json-1.1; charset=utf-8"}) {
+  for (const char* ok : {"application/x-amz-json-1.0", "application/json",
+                         "application/x-amz-json-1.1; charset=utf-8"}) {
     auto a = json_request("AmazonSSM.DescribeSessions", R"({"State":"Active"})");
     a.set_header("Content-Type", ok);
     sign(a);
@@ -397,7 +443,8 @@ TEST_F(ApiTest, ContentTypeMustBeJson) {
 
 TEST_F(ApiTest, UnsignedRequestsAreRefused) {
   auto r = json_request("AmazonSSM.DescribeSessions", R"({"State":"Active"})");
-  EXPECT_EQ(expect_error(send(r), "MissingAuthenticationTokenException"), "Missing Authentication Token");
+  EXPECT_EQ(expect_error(send(r), "MissingAuthenticationTokenException"),
+            "Missing Authentication Token");
 }
 
 TEST_F(ApiTest, UnknownKeysWrongSecretsAndTamperingAreRefused) {
@@ -446,11 +493,15 @@ TEST_F(ApiTest, RegionComesFromTheCredentialScope) {
   ASSERT_EQ(eu.status, 200) << eu.body;
   std::string id = body_of(eu)["SessionId"];
   EXPECT_EQ(backend.find_session(id)->region, "eu-west-1");
-  EXPECT_EQ(expect_error(call("StartSession", R"({"Target":"i-0bbbbbbbbbbbbbbbb"})"), "TargetNotConnected"),
+  EXPECT_EQ(expect_error(call("StartSession", R"({"Target":"i-0bbbbbbbbbbbbbbbb"})"),
+                         "TargetNotConnected"),
             "i-0bbbbbbbbbbbbbbbb is not connected.");
   EXPECT_EQ(body_of(call("DescribeSessions", R"({"State":"Active"})"))["Sessions"].size(), 0u);
-  EXPECT_EQ(body_of(call("DescribeSessions", R"({"State":"Active"})", "eu-west-1"))["Sessions"].size(), 1u);
-  auto list = body_of(call("DescribeInstanceInformation", "{}", "eu-west-1"))["InstanceInformationList"];
+  EXPECT_EQ(
+      body_of(call("DescribeSessions", R"({"State":"Active"})", "eu-west-1"))["Sessions"].size(),
+      1u);
+  auto list =
+      body_of(call("DescribeInstanceInformation", "{}", "eu-west-1"))["InstanceInformationList"];
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["InstanceId"], kEu);
   expect_error(call("ResumeSession", R"({"SessionId":")" + id + R"("})"), "DoesNotExistException");
@@ -504,7 +555,8 @@ TEST_F(ApiTest, EveryCallIsAudited) {
   EXPECT_EQ(a["requestParameters"], json::parse(R"({"target":"i-0123456789abcdef0"})"));
   EXPECT_EQ(a["responseElements"]["sessionId"], body_of(r)["SessionId"]);
   EXPECT_EQ(a["responseElements"]["tokenValue"], "Value hidden due to security reasons.");
-  EXPECT_EQ(backend.audit_lines(1).at(0).find(body_of(r)["TokenValue"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(backend.audit_lines(1).at(0).find(body_of(r)["TokenValue"].get<std::string>()),
+            std::string::npos);
 
   call("StartSession", R"({"Target":"i-0aaaaaaaaaaaaaaaa"})");
   json e = json::parse(backend.audit_lines(1).at(0));

@@ -22,7 +22,8 @@ AuditEvent start_session_event() {
   e.principal_name = "alice";
   e.request_parameters_json =
       R"({"Target":"i-0123456789abcdef0","Parameters":{"portNumber":["80"]}})";
-  e.response_elements_json = R"({"SessionId":"alice-0123","TokenValue":"secret","StreamUrl":"wss://x"})";
+  e.response_elements_json =
+      R"({"SessionId":"alice-0123","TokenValue":"secret","StreamUrl":"wss://x"})";
   e.request_id = "11111111-2222-4333-8444-555555555555";
   return e;
 }
@@ -49,7 +50,8 @@ TEST(Audit, LineLooksLikeACloudTrailEvent) {
   EXPECT_EQ(j["recipientAccountId"], "111122223333");
   EXPECT_FALSE(j.contains("errorCode"));
   // CloudTrail's key style: lower camel case, caller-chosen map keys kept, tokens hidden.
-  EXPECT_EQ(j["requestParameters"], json::parse(R"({"target":"i-0123456789abcdef0","parameters":{"portNumber":["80"]}})"));
+  EXPECT_EQ(j["requestParameters"],
+            json::parse(R"({"target":"i-0123456789abcdef0","parameters":{"portNumber":["80"]}})"));
   EXPECT_EQ(j["responseElements"]["sessionId"], "alice-0123");
   EXPECT_EQ(j["responseElements"]["tokenValue"], "Value hidden due to security reasons.");
   EXPECT_EQ(line.find("secret"), std::string::npos);

@@ -88,7 +88,9 @@ class BackendTest : public ::testing::Test {
   BackendTest() : backend(test_config(), clock.fn()) { backend.set_observer(&recorder); }
   ~BackendTest() override { backend.set_observer(nullptr); }
 
-  Caller alice(std::string_view region = "us-east-1") { return backend.caller_for("AKIDALICE", region); }
+  Caller alice(std::string_view region = "us-east-1") {
+    return backend.caller_for("AKIDALICE", region);
+  }
 
   SessionCredentials start(std::string_view target = kWeb, const Caller* who = nullptr) {
     StartSessionRequest req;
@@ -167,12 +169,14 @@ TEST_F(BackendTest, StartSessionHandsTheAgentTaskToTheObserver) {
   EXPECT_EQ(s.kind, InstanceKind::virtual_instance);
   EXPECT_EQ(s.virtual_options.port_targets.at(80), "127.0.0.1:8080");
   EXPECT_EQ(s.session_type, "Port");
-  EXPECT_EQ(s.properties_json, R"({"portNumber":"80","type":"LocalPortForwarding","localPortNumber":"9999"})");
+  EXPECT_EQ(s.properties_json,
+            R"({"portNumber":"80","type":"LocalPortForwarding","localPortNumber":"9999"})");
   EXPECT_EQ(s.task.session_id, c->session_id);
   EXPECT_EQ(s.task.document_name, "AWS-StartPortForwardingSession");
   EXPECT_EQ(s.task.session_owner, "arn:aws:iam::111122223333:user/alice");
   EXPECT_EQ(s.task.run_as_user, "");
-  EXPECT_EQ(json::parse(s.task.parameters_json), json::parse(R"({"portNumber":"80","localPortNumber":"9999"})"));
+  EXPECT_EQ(json::parse(s.task.parameters_json),
+            json::parse(R"({"portNumber":"80","localPortNumber":"9999"})"));
   json content = json::parse(s.task.document_content_json);
   EXPECT_EQ(content["schemaVersion"], "1.0");
   EXPECT_EQ(content["properties"]["localPortNumber"], "9999");
@@ -192,7 +196,8 @@ TEST_F(BackendTest, ObserverMayCallBackIntoTheBackend) {
 
 TEST_F(BackendTest, TargetsThatAreNotOnlineAreNotConnected) {
   StartSessionRequest req;
-  for (std::string_view t : {kDown, kAgent, std::string_view("i-00000000000000000"), std::string_view("not-an-id")}) {
+  for (std::string_view t :
+       {kDown, kAgent, std::string_view("i-00000000000000000"), std::string_view("not-an-id")}) {
     req.target = std::string(t);
     AwsError e = start_error(req, alice());
     EXPECT_EQ(e.code, "TargetNotConnected");
@@ -223,7 +228,8 @@ TEST_F(BackendTest, SessionIdPrefixIsSanitizedPrincipal) {
   Caller weird = backend.caller_for("AKID/WITH SPACE", "us-east-1");
   weird.account_id = "111122223333";
   auto c = start(kWeb, &weird);
-  EXPECT_TRUE(std::regex_match(c.session_id, std::regex("AKID-WITH-SPACE-[0-9a-f]{17}"))) << c.session_id;
+  EXPECT_TRUE(std::regex_match(c.session_id, std::regex("AKID-WITH-SPACE-[0-9a-f]{17}")))
+      << c.session_id;
   Caller long_name = alice();
   long_name.principal_name = std::string(200, 'x');
   auto d = start(kWeb, &long_name);
@@ -301,15 +307,19 @@ TEST_F(BackendTest, DataChannelTokensAreCheckedPerSession) {
   EXPECT_EQ(g->session_type, "Standard_Stream");
   EXPECT_EQ(g->token_expires_at, clock.now() + 60min);
 
-  EXPECT_EQ(backend.check_data_channel_token("nope", a.token_value).error(), TokenError::unknown_session);
-  EXPECT_EQ(backend.check_data_channel_token(a.session_id, b.token_value).error(), TokenError::bad_token);
+  EXPECT_EQ(backend.check_data_channel_token("nope", a.token_value).error(),
+            TokenError::unknown_session);
+  EXPECT_EQ(backend.check_data_channel_token(a.session_id, b.token_value).error(),
+            TokenError::bad_token);
   EXPECT_EQ(backend.check_data_channel_token(a.session_id, "").error(), TokenError::bad_token);
 
   EXPECT_TRUE(backend.check_data_channel_token(a.session_id, a.token_value, clock.now() + 59min));
-  EXPECT_EQ(backend.check_data_channel_token(a.session_id, a.token_value, clock.now() + 60min).error(),
-            TokenError::expired);
+  EXPECT_EQ(
+      backend.check_data_channel_token(a.session_id, a.token_value, clock.now() + 60min).error(),
+      TokenError::expired);
   clock.advance(61min);
-  EXPECT_EQ(backend.check_data_channel_token(a.session_id, a.token_value).error(), TokenError::expired);
+  EXPECT_EQ(backend.check_data_channel_token(a.session_id, a.token_value).error(),
+            TokenError::expired);
   // A resumed session gets a token that is good from now on.
   auto r = backend.resume_session(alice(), a.session_id, endpoint);
   ASSERT_TRUE(r);
@@ -370,9 +380,9 @@ TEST_F(BackendTest, DescribeSessionsPagesNewestFirstWithoutGapsOrRepeats) {
   std::set<std::string> ids;
   for (const auto& s : all) ids.insert(s.session_id);
   EXPECT_EQ(ids, std::set<std::string>(started.begin(), started.end()));
-  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const SessionInfo& a, const SessionInfo& b) {
-    return a.start_date > b.start_date;
-  }));
+  EXPECT_TRUE(std::is_sorted(
+      all.begin(), all.end(),
+      [](const SessionInfo& a, const SessionInfo& b) { return a.start_date > b.start_date; }));
   // Without MaxResults a page holds 20.
   EXPECT_EQ(describe(of_state("Active"), alice()).sessions.size(), 20u);
 }
@@ -420,7 +430,8 @@ TEST_F(BackendTest, DescribeSessionsFilters) {
 
   auto ids = [&](std::vector<SessionFilter> filters) {
     std::vector<std::string> out;
-    for (const auto& s : describe({"Active", std::nullopt, "", filters}, alice()).sessions) out.push_back(s.session_id);
+    for (const auto& s : describe({"Active", std::nullopt, "", filters}, alice()).sessions)
+      out.push_back(s.session_id);
     return out;
   };
   using V = std::vector<std::string>;
@@ -435,16 +446,20 @@ TEST_F(BackendTest, DescribeSessionsFilters) {
   EXPECT_EQ(ids({{"Owner", "bob"}}), V{});
   EXPECT_EQ(ids({{"InvokedAfter", format_iso8601(middle)}}), V{second.session_id});
   EXPECT_EQ(ids({{"InvokedBefore", format_iso8601(middle)}}), V{first.session_id});
-  EXPECT_EQ(ids({{"InvokedAfter", std::to_string(epoch_millis(middle) / 1000)}}), V{second.session_id});
+  EXPECT_EQ(ids({{"InvokedAfter", std::to_string(epoch_millis(middle) / 1000)}}),
+            V{second.session_id});
   EXPECT_EQ(ids({{"AccessType", "Standard"}}).size(), 2u);
   EXPECT_EQ(ids({{"AccessType", "JustInTime"}}), V{});
   EXPECT_EQ(ids({{"Target", std::string(kWeb)}, {"Status", "Connected"}}), V{second.session_id});
 
-  auto bad_time = backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"InvokedAfter", "soon"}}});
+  auto bad_time =
+      backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"InvokedAfter", "soon"}}});
   EXPECT_EQ(bad_time.error().code, "ValidationException");
-  auto bad_status = backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"Status", "Gone"}}});
+  auto bad_status =
+      backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"Status", "Gone"}}});
   EXPECT_EQ(bad_status.error().code, "ValidationException");
-  auto bad_key = backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"Color", "red"}}});
+  auto bad_key =
+      backend.describe_sessions(alice(), {"Active", std::nullopt, "", {{"Color", "red"}}});
   EXPECT_EQ(bad_key.error().code, "InvalidFilterKey");
   auto bad_state = backend.describe_sessions(alice(), {"Bogus", std::nullopt, "", {}});
   EXPECT_EQ(bad_state.error().message,
@@ -457,7 +472,8 @@ TEST_F(BackendTest, DescribeInstancesShowsTheCallersRegionSortedById) {
   ASSERT_TRUE(page);
   std::vector<std::string> ids;
   for (const auto& i : page->instances) ids.push_back(i.spec.instance_id);
-  EXPECT_EQ(ids, (std::vector<std::string>{std::string(kWeb), std::string(kDown), std::string(kAgent)}));
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{std::string(kWeb), std::string(kDown), std::string(kAgent)}));
   EXPECT_TRUE(page->next_token.empty());
   const InstanceInfo& web = page->instances[0];
   EXPECT_EQ(web.ping_status, PingStatus::online);
@@ -474,7 +490,8 @@ TEST_F(BackendTest, DescribeInstancesShowsTheCallersRegionSortedById) {
   auto eu = backend.describe_instance_information(alice("eu-west-1"), {});
   ASSERT_EQ(eu->instances.size(), 1u);
   EXPECT_EQ(eu->instances[0].spec.instance_id, kEu);
-  EXPECT_TRUE(backend.describe_instance_information(backend.caller_for("AKIDBOB", "us-east-1"), {})->instances.empty());
+  EXPECT_TRUE(backend.describe_instance_information(backend.caller_for("AKIDBOB", "us-east-1"), {})
+                  ->instances.empty());
 }
 
 TEST_F(BackendTest, DescribeInstancesPaginates) {
@@ -704,7 +721,9 @@ TEST_F(BackendTest, PreferencesAreValidatedAndApplyToNewSessions) {
   EXPECT_EQ(backend.find_session(c.session_id)->idle_timeout_minutes, 5);
   EXPECT_EQ(backend.find_session(c.session_id)->max_session_duration_minutes, 30);
   EXPECT_EQ(recorder.started.back().max_session_duration_minutes, 30);
-  EXPECT_EQ(json::parse(recorder.started.back().task.document_content_json)["inputs"]["maxSessionDuration"], "30");
+  EXPECT_EQ(json::parse(
+                recorder.started.back().task.document_content_json)["inputs"]["maxSessionDuration"],
+            "30");
 }
 
 TEST_F(BackendTest, HistoryKeepsOnlyTheConfiguredNumberOfEndedSessions) {

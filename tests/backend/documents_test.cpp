@@ -51,7 +51,8 @@ TEST(Documents, PortForwardingTakesDefaultsAndSubstitutesProperties) {
   EXPECT_EQ(c["parameters"]["portNumber"]["default"], "80");
   EXPECT_EQ(c["parameters"]["portNumber"]["type"], "String");
   EXPECT_EQ(c["parameters"]["localPortNumber"]["allowedPattern"],
-            "^([0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$");
+            "^([0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|"
+            "6553[0-5])$");
 }
 
 TEST(Documents, SshSessionDefaultsToPort22WithoutType) {
@@ -65,8 +66,9 @@ TEST(Documents, RemoteHostRequiresHost) {
   EXPECT_EQ(e.http_status, 400);
   EXPECT_EQ(e.message, R"(Parameter "host" is required but was not provided.)");
 
-  auto d = resolve_ok("AWS-StartPortForwardingSessionToRemoteHost",
-                      {{"host", {"db.internal"}}, {"portNumber", {"5432"}}, {"localPortNumber", {"15432"}}});
+  auto d = resolve_ok(
+      "AWS-StartPortForwardingSessionToRemoteHost",
+      {{"host", {"db.internal"}}, {"portNumber", {"5432"}}, {"localPortNumber", {"15432"}}});
   EXPECT_EQ(json::parse(d.properties_json)["host"], "db.internal");
   EXPECT_EQ(json::parse(d.properties_json)["localPortNumber"], "15432");
 }
@@ -81,16 +83,20 @@ TEST(Documents, PatternMismatchIsWordedLikeTheService) {
 
 TEST(Documents, PortPatternAcceptsExactlyTheValidPorts) {
   for (const char* good : {"1", "22", "80", "443", "8080", "65535"}) {
-    EXPECT_TRUE(resolve_session_document("AWS-StartSSHSession", {{"portNumber", {good}}}, {})) << good;
+    EXPECT_TRUE(resolve_session_document("AWS-StartSSHSession", {{"portNumber", {good}}}, {}))
+        << good;
   }
   for (const char* bad : {"0", "65536", "080", "-1", "22a", "", "99999"}) {
-    EXPECT_FALSE(resolve_session_document("AWS-StartSSHSession", {{"portNumber", {bad}}}, {})) << bad;
+    EXPECT_FALSE(resolve_session_document("AWS-StartSSHSession", {{"portNumber", {bad}}}, {}))
+        << bad;
   }
-  EXPECT_TRUE(resolve_session_document("AWS-StartPortForwardingSession", {{"localPortNumber", {"0"}}}, {}));
+  EXPECT_TRUE(
+      resolve_session_document("AWS-StartPortForwardingSession", {{"localPortNumber", {"0"}}}, {}));
 }
 
 TEST(Documents, RejectsUnknownParameters) {
-  auto e = resolve_error("AWS-StartSSHSession", {{"portNumber", {"22"}}, {"bogus", {"1"}}, {"other", {"2"}}});
+  auto e = resolve_error("AWS-StartSSHSession",
+                         {{"portNumber", {"22"}}, {"bogus", {"1"}}, {"other", {"2"}}});
   EXPECT_EQ(e.code, "InvalidParameters");
   EXPECT_EQ(e.message, "Document AWS-StartSSHSession does not support parameters: [bogus, other].");
   EXPECT_EQ(resolve_error("", {{"command", {"ls"}}}).code, "InvalidParameters");
@@ -99,7 +105,8 @@ TEST(Documents, RejectsUnknownParameters) {
 TEST(Documents, StringParametersTakeExactlyOneValue) {
   auto e = resolve_error("AWS-StartSSHSession", {{"portNumber", {"22", "23"}}});
   EXPECT_EQ(e.message,
-            "Parameter \"portNumber\" is of type String and takes exactly one value, but 2 were provided.");
+            "Parameter \"portNumber\" is of type String and takes exactly one value, but 2 were "
+            "provided.");
   EXPECT_EQ(resolve_error("AWS-StartSSHSession", {{"portNumber", {}}}).code, "InvalidParameters");
 }
 
@@ -127,7 +134,8 @@ TEST(Documents, CommandDocumentsRequireAndSubstituteTheCommand) {
   json p = json::parse(d.properties_json);
   EXPECT_EQ(p["linux"]["commands"], "echo {{ x }} && uptime");
   EXPECT_EQ(p["linux"]["runAsElevated"], false);
-  EXPECT_EQ(resolve_ok("AWS-StartInteractiveCommand", {{"command", {"top"}}}).session_type, "InteractiveCommands");
+  EXPECT_EQ(resolve_ok("AWS-StartInteractiveCommand", {{"command", {"top"}}}).session_type,
+            "InteractiveCommands");
 }
 
 TEST(Documents, PreferencesBecomeInputs) {
@@ -148,7 +156,8 @@ TEST(Documents, PreferencesBecomeInputs) {
 
 TEST(Documents, HugeParameterValuesAreRejectedWithoutCrashing) {
   std::string big(65535, 'a');
-  EXPECT_TRUE(resolve_session_document("AWS-StartPortForwardingSessionToRemoteHost", {{"host", {big}}}, {}));
+  EXPECT_TRUE(resolve_session_document("AWS-StartPortForwardingSessionToRemoteHost",
+                                       {{"host", {big}}}, {}));
   EXPECT_FALSE(resolve_session_document("AWS-StartSSHSession", {{"portNumber", {big}}}, {}));
 }
 
