@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mocksvc/backend/backend.hpp"
 #include "mocksvc/backend/text_codec.hpp"
 
 namespace mocksvc::api {
@@ -44,24 +45,6 @@ bool matches_instance_id(std::string_view v) {
   if (v.rfind("i-", 0) == 0) return (v.size() == 10 || v.size() == 19) && words(v.substr(2));
   if (v.rfind("mi-", 0) == 0) return v.size() == 20 && words(v.substr(3));
   return false;
-}
-
-// ^[0-9]{1,6}(\.[0-9]{1,6}){2,3}$
-bool matches_version(std::string_view v) {
-  int dots = 0;
-  std::size_t run = 0;
-  for (char c : v) {
-    if (c == '.') {
-      if (run == 0) return false;
-      ++dots;
-      run = 0;
-    } else if (c >= '0' && c <= '9') {
-      if (++run > 6) return false;
-    } else {
-      return false;
-    }
-  }
-  return run > 0 && (dots == 2 || dots == 3);
 }
 
 Shape string_shape(std::optional<std::int64_t> min = std::nullopt,
@@ -152,7 +135,7 @@ struct Catalogue {
   Shape string_filter_list = list_shape(&string_filter, 0);
   Shape ec2_max_results = integer_shape(5, 50);  // MaxResultsEC2Compatible
   Shape instance_id = pattern_shape("(^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)", matches_instance_id);
-  Shape version = pattern_shape("^[0-9]{1,6}(\\.[0-9]{1,6}){2,3}$", matches_version);
+  Shape version = pattern_shape("^[0-9]{1,6}(\\.[0-9]{1,6}){2,3}$", backend::is_agent_version);
   Shape platform_type = enum_shape({"Windows", "Linux", "MacOS"});
   Shape any_string = string_shape();
   Shape ip_address = string_shape(std::nullopt, 46);

@@ -117,6 +117,23 @@ bool is_valid_instance_id(std::string_view id) {
   return false;
 }
 
+bool is_agent_version(std::string_view v) {
+  int groups = 0;
+  std::size_t run = 0;
+  for (char c : v) {
+    if (c == '.') {
+      if (run == 0) return false;
+      ++groups;
+      run = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (++run > 6) return false;
+    } else {
+      return false;
+    }
+  }
+  return run > 0 && (groups == 2 || groups == 3);
+}
+
 namespace {
 
 // Tokens per session kept valid at once: every StartSession/ResumeSession adds one.
@@ -171,24 +188,6 @@ std::vector<long> version_parts(std::string_view v) {
   return out;
 }
 
-bool is_agent_version(std::string_view v) {
-  // botocore Version: ^[0-9]{1,6}(\.[0-9]{1,6}){2,3}$
-  int groups = 0;
-  std::size_t run = 0;
-  for (char c : v) {
-    if (c == '.') {
-      if (run == 0) return false;
-      ++groups;
-      run = 0;
-    } else if (c >= '0' && c <= '9') {
-      if (++run > 6) return false;
-    } else {
-      return false;
-    }
-  }
-  return run > 0 && (groups == 2 || groups == 3);
-}
-
 bool is_host_port(std::string_view v) {
   auto colon = v.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -200,6 +199,11 @@ bool is_host_port(std::string_view v) {
     n = n * 10 + static_cast<unsigned>(c - '0');
   }
   return n >= 1 && n <= 65535;
+}
+
+std::string stream_url(const StreamEndpoint& endpoint, std::string_view path) {
+  return std::string(endpoint.tls ? "wss" : "ws") + "://" +
+         (endpoint.host.empty() ? std::string("127.0.0.1") : endpoint.host) + std::string(path);
 }
 
 std::string sanitize_principal(std::string_view name) {
@@ -592,9 +596,7 @@ Result<SessionCredentials> Backend::start_session(const Caller& caller,
 
     creds.session_id = id;
     creds.token_value = token;
-    creds.stream_url = std::string(endpoint.tls ? "wss" : "ws") + "://" +
-                       (endpoint.host.empty() ? std::string("127.0.0.1") : endpoint.host) +
-                       info.stream_path;
+    creds.stream_url = stream_url(endpoint, info.stream_path);
     st.sessions.emplace(id, std::move(s));
     ++st.sessions_started;
     pending.observer = st.observer;
@@ -621,9 +623,7 @@ Result<SessionCredentials> Backend::resume_session(const Caller& caller,
   SessionCredentials creds;
   creds.session_id = s.info.session_id;
   creds.token_value = token;
-  creds.stream_url = std::string(endpoint.tls ? "wss" : "ws") + "://" +
-                     (endpoint.host.empty() ? std::string("127.0.0.1") : endpoint.host) +
-                     s.info.stream_path;
+  creds.stream_url = stream_url(endpoint, s.info.stream_path);
   return creds;
 }
 

@@ -171,4 +171,7 @@ Result<void> validate_config(const BackendConfig& config);
 // "i-" + 8 or 17 lower-case hex, or "mi-" + 17 lower-case hex.
 bool is_valid_instance_id(std::string_view id);
 
+// An agent version as botocore's Version shape allows: ^[0-9]{1,6}(\.[0-9]{1,6}){2,3}$
+bool is_agent_version(std::string_view version);
+
 }  // namespace mocksvc::backend

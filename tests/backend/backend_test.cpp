@@ -786,6 +786,13 @@ TEST(BackendConfigCheck, InstanceIdShapes) {
   EXPECT_FALSE(is_valid_instance_id("i-0123456789ABCDEF0"));
   EXPECT_FALSE(is_valid_instance_id("i-0123456789abcdef"));
   EXPECT_FALSE(is_valid_instance_id(""));
+  EXPECT_TRUE(is_agent_version("3.3.0.0"));
+  EXPECT_TRUE(is_agent_version("2.3.68"));
+  EXPECT_FALSE(is_agent_version("3.3"));
+  EXPECT_FALSE(is_agent_version("3.3.0.0.1"));
+  EXPECT_FALSE(is_agent_version("3..0.0"));
+  EXPECT_FALSE(is_agent_version("1234567.0.0"));
+  EXPECT_FALSE(is_agent_version("3.3.0.0-beta"));
 }
 
 TEST(BackendConcurrency, ParallelCallersKeepCountsConsistent) {
