@@ -1,0 +1,215 @@
+#include "mocksvc/app/service.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "mocksvc/api/aws_json.hpp"
+#include "mocksvc/api/service.hpp"
+#include "mocksvc/app/builtin_targets.hpp"
+#include "mocksvc/app/virtual_agents.hpp"
+#include "mocksvc/base/log.hpp"
+#include "mocksvc/base/uuid.hpp"
+#include "mocksvc/net/server.hpp"
+#include "mocksvc/runtime/io_threads.hpp"
+
+namespace mocksvc::app {
+
+using base::LogLevel;
+namespace fs = std::filesystem;
+
+std::string ServiceInfo::ready_json() const {
+  nlohmann::ordered_json j;
+  j["event"] = "ready";
+  j["endpoint"] = endpoint;
+  j["endpoint_tls"] = endpoint_tls;
+  j["ca_bundle"] = ca_bundle;
+  j["region"] = region;
+  j["access_key_id"] = access_key_id;
+  j["secret_access_key"] = secret_access_key;
+  j["instance_ids"] = instance_ids;
+  j["admin"] = endpoint + "/_mock/";
+  j["state_dir"] = state_dir;
+  return j.dump();
+}
+
+struct Service::Impl final : api::AdminHooks {
+  ServiceConfig config;
+  ServiceInfo info;
+  // Declared first, reset first in ~Impl: abandoned handlers may still refer to the objects
+  // below, so the I/O context goes before them.
+  std::unique_ptr<runtime::IoThreads> io;
+  std::unique_ptr<backend::Backend> backend;
+  std::unique_ptr<broker::Broker> broker;
+  std::unique_ptr<VirtualAgents> agents;
+  std::unique_ptr<api::Service> api;
+  std::unique_ptr<net::Server> server;
+  std::unique_ptr<BuiltinTargets> targets;
+  std::mutex audit_mu;
+  std::ofstream audit;
+  bool started = false;
+  bool stopped = false;
+
+  ~Impl() override {
+    if (io) io->stop();
+    io.reset();
+  }
+
+  bool drop_client(const std::string& session_id) override { return broker && broker->drop_client(session_id); }
+  std::string stats() override { return broker ? broker->stats_json() : "{}"; }
+
+  api::HttpResponse transport_error(int status, std::string_view why) const {
+    std::string code = status == 413 ? "RequestEntityTooLargeException" : "SerializationException";
+    return api::aws_json_error(backend::AwsError(code, "The request could not be read: " + std::string(why), status),
+                               base::random_uuid_string());
+  }
+
+  net::UpgradeDecision route_upgrade(const auth::HttpRequest& req, const api::RequestContext&) {
+    net::UpgradeDecision d;
+    constexpr std::string_view kDataChannel = "/v1/data-channel/";
+    std::string_view path = req.path();
+    if (path.substr(0, kDataChannel.size()) == kDataChannel && path.size() > kDataChannel.size()) {
+      std::string session_id(path.substr(kDataChannel.size()));
+      d.bind = [b = broker.get(), session_id](std::shared_ptr<broker::Peer> conn) {
+        return b->bind_data_channel(session_id, std::move(conn));
+      };
+      return d;
+    }
+    d.reject = api::aws_json_error(
+        backend::AwsError("NotFoundException", "No WebSocket endpoint at " + std::string(path), 404),
+        base::random_uuid_string());
+    return d;
+  }
+};
+
+Service::Service(ServiceConfig config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+
+Service::~Service() { stop(); }
+
+const ServiceInfo& Service::info() const { return impl_->info; }
+const ServiceConfig& Service::config() const { return impl_->config; }
+backend::Backend& Service::backend() { return *impl_->backend; }
+broker::Broker& Service::broker() { return *impl_->broker; }
+
+boost::system::result<ServiceInfo, std::string> Service::start() {
+  using R = boost::system::result<ServiceInfo, std::string>;
+  auto fail = [](std::string why) { return R(boost::system::in_place_error, std::move(why)); };
+  Impl& d = *impl_;
+  if (d.started) return d.info;
+  auto& cfg = d.config;
+  if (!base::set_log_level(cfg.log_level)) return fail("unknown log level '" + cfg.log_level + "'");
+
+  std::error_code ec;
+  fs::create_directories(cfg.state_dir, ec);
+  if (ec) return fail("cannot create state directory " + cfg.state_dir.string() + ": " + ec.message());
+
+  std::optional<net::TlsFiles> tls;
+  if (cfg.tls) {
+    if (!cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
+      if (cfg.tls_cert.empty() || cfg.tls_key.empty()) return fail("--cert and --key go together");
+      tls = net::TlsFiles{"", cfg.tls_cert, cfg.tls_key};
+    } else {
+      auto made = net::ensure_local_ca(cfg.state_dir / "tls", cfg.tls_names);
+      if (!made) return fail(made.error());
+      tls = *made;
+    }
+  }
+
+  d.io = std::make_unique<runtime::IoThreads>(cfg.threads);
+  auto ex = d.io->executor();
+
+  if (cfg.builtin_targets) {
+    d.targets = std::make_unique<BuiltinTargets>(ex);
+    if (auto r = d.targets->start(); !r) return fail(r.error());
+    auto host_port = [](const std::string& a) { return a; };
+    for (auto& inst : cfg.backend.instances) {
+      if (inst.kind != backend::InstanceKind::virtual_instance || !inst.virtual_options.port_targets.empty()) continue;
+      inst.virtual_options.port_targets[80] = host_port(d.targets->http_address());
+      inst.virtual_options.port_targets[7] = host_port(d.targets->echo_address());
+    }
+    d.info.builtin_http = d.targets->http_address();
+    d.info.builtin_echo = d.targets->echo_address();
+  }
+
+  if (auto v = backend::validate_config(cfg.backend); !v) return fail("configuration: " + v.error().message);
+  d.backend = std::make_unique<backend::Backend>(cfg.backend);
+
+  broker::BrokerOptions bo;
+  bo.session_logging = cfg.session_logging;
+  if (cfg.session_logging) {
+    auto dir = cfg.state_dir / "sessions";
+    fs::create_directories(dir, ec);
+    bo.transcript_sink = [dir](const std::string& session_id, const std::string& transcript) {
+      std::ofstream out(dir / (session_id + ".jsonl"), std::ios::trunc);
+      out << transcript;
+    };
+  }
+  d.broker = std::make_unique<broker::Broker>(ex, *d.backend, bo);
+  d.backend->set_observer(d.broker.get());
+  d.agents = std::make_unique<VirtualAgents>(ex, *d.backend);
+  d.broker->set_agent_launcher(d.agents.get());
+  d.api = std::make_unique<api::Service>(*d.backend, d);
+
+  if (cfg.audit_log != "-") {
+    fs::path audit_path = cfg.audit_log.empty() ? cfg.state_dir / "audit.jsonl" : fs::path(cfg.audit_log);
+    d.audit.open(audit_path, std::ios::app);
+    if (!d.audit) return fail("cannot open audit log " + audit_path.string());
+    d.backend->set_audit_sink([&d](std::string_view line) {
+      std::lock_guard lock(d.audit_mu);
+      d.audit << line << '\n';
+      d.audit.flush();
+    });
+  }
+
+  net::ServerOptions so;
+  so.host = cfg.listen_host;
+  so.port = cfg.listen_port;
+  so.tls = tls;
+  net::ServerHandlers h;
+  h.handle = [&d](const auth::HttpRequest& req, const api::RequestContext& ctx) { return d.api->handle(req, ctx); };
+  h.transport_error = [&d](int status, std::string_view why) { return d.transport_error(status, why); };
+  h.upgrade = [&d](const auth::HttpRequest& req, const api::RequestContext& ctx) { return d.route_upgrade(req, ctx); };
+  d.server = std::make_unique<net::Server>(ex, so, h);
+  if (auto r = d.server->start(); !r) return fail(r.error());
+  d.io->start();
+  d.started = true;
+
+  const auto port = d.server->local_endpoint().port();
+  const std::string host = cfg.listen_host == "0.0.0.0" || cfg.listen_host == "::" ? "127.0.0.1"
+                           : cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]"
+                                                                             : cfg.listen_host;
+  d.info.port = port;
+  d.info.endpoint = "http://" + host + ":" + std::to_string(port);
+  if (tls) {
+    d.info.endpoint_tls = "https://" + host + ":" + std::to_string(port);
+    d.info.ca_bundle = fs::absolute(tls->ca_bundle).string();
+    if (tls->ca_bundle.empty()) d.info.ca_bundle.clear();
+  }
+  d.info.region = cfg.backend.default_region;
+  if (!cfg.backend.accounts.empty()) {
+    d.info.access_key_id = cfg.backend.accounts.front().access_key_id;
+    d.info.secret_access_key = cfg.backend.accounts.front().secret_access_key;
+  }
+  for (const auto& i : d.backend->list_instances()) d.info.instance_ids.push_back(i.spec.instance_id);
+  d.info.state_dir = fs::absolute(cfg.state_dir).string();
+  base::log(LogLevel::info, "app", "listening on ", d.info.endpoint, tls ? " (and TLS on the same port)" : "");
+  return d.info;
+}
+
+void Service::stop() {
+  Impl& d = *impl_;
+  if (!d.started || d.stopped) return;
+  d.stopped = true;
+  if (d.broker) d.broker->shutdown();
+  if (d.server) d.server->stop();
+  if (d.targets) d.targets->stop();
+  if (d.io) d.io->stop();
+  if (d.backend) {
+    d.backend->set_observer(nullptr);
+    d.backend->set_audit_sink(nullptr);
+  }
+}
+
+}  // namespace mocksvc::app
