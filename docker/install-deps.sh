@@ -35,7 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm clients for the interop tests, pinned by the lock file, installed inside the tree.
-if [ -f "$root/tests/interop/node/package.json" ]; then
+# (SSMH_SKIP_NPM=1 skips them where only the service is built, e.g. the Docker image.)
+if [ -z "${SSMH_SKIP_NPM:-}" ] && [ -f "$root/tests/interop/node/package.json" ]; then
   (cd "$root/tests/interop/node" &&
      { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error; })
 fi
