@@ -4,6 +4,8 @@
 // sends is not what the official plugin sends (no ClientId, NUL-left-padded message types, a hex
 // string as payload digest, size as PT 3 with flags 1), and it decodes only what is space-padded:
 // a shell working end to end means the service tolerates the first and produces the second.
+// The client loop is the one from ssm-session's README: every received message is acknowledged
+// (acknowledgements and channel_closed included), keystrokes go out one message each.
 "use strict";
 
 const assert = require("node:assert/strict");
@@ -23,6 +25,7 @@ class ShellSession {
     this.closedPayload = null;
     this.waiters = [];
     this.ws = new WebSocket(url, { handshakeTimeout: PHASE_TIMEOUT_MS });
+    this.ws.binaryType = "arraybuffer";
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => {
         ssm.init(this.ws, { token, termOptions: { rows: 24, cols: 80 } });
@@ -41,13 +44,19 @@ class ShellSession {
   onMessage(data) {
     const msg = ssm.decode(data);
     this.types.push(msg.messageType);
-    if (msg.messageType === "output_stream_data") {
-      ssm.sendACK(this.ws, msg);
-      if (msg.payloadType === 1) this.text += Buffer.from(msg.payload).toString("utf8");
+    ssm.sendACK(this.ws, msg);
+    if (msg.messageType === "output_stream_data" && msg.payloadType === 1) {
+      this.text += Buffer.from(msg.payload).toString("utf8");
     } else if (msg.messageType === "channel_closed") {
       this.closedPayload = JSON.parse(Buffer.from(msg.payload).toString("utf8"));
     }
     this.notify();
+  }
+
+  // One message per keystroke, as a terminal hands them over while someone types; `encode`
+  // turns a keystroke into what sendText is given (a string, or bytes as in the README).
+  type(text, encode) {
+    for (const ch of text) ssm.sendText(this.ws, encode(ch));
   }
 
   notify() {
@@ -78,37 +87,49 @@ class ShellSession {
   }
 }
 
+// Opens a shell, runs a command typed keystroke by keystroke, pastes `exit`, and expects
+// channel_closed and a Terminated session. `encode` chooses how input reaches sendText.
+async function shellSession(encode) {
+  const client = new sdk.SSMClient({
+    endpoint: svc.endpoint, region: svc.region, maxAttempts: 1,
+    requestHandler: { connectionTimeout: common.CALL_TIMEOUT_MS, requestTimeout: common.CALL_TIMEOUT_MS },
+    credentials: { accessKeyId: svc.accessKeyId, secretAccessKey: svc.secretAccessKey },
+  });
+  const started = await client.send(new sdk.StartSessionCommand({ Target: SHELL_INSTANCE }));
+  const shell = new ShellSession(started.StreamUrl, started.TokenValue);
+  await shell.opened;
+
+  await shell.waitFor(() => shell.text.endsWith("$ "), "the first prompt");
+  await waitUntil(async () => (await admin("GET", `/_mock/sessions/${started.SessionId}`, undefined, 200)).Status === "Connected",
+    PHASE_TIMEOUT_MS, "the session to be Connected");
+
+  shell.type("echo interop-$(whoami)-$(hostname)\r", encode);
+  // The terminal echoes the line as typed, then the command's expanded output, then a prompt.
+  await shell.waitFor(() => /\r\ninterop-ssm-user-ip-10-0-0-11\r\n\$ $/.test(shell.text), "the echo output");
+  assert.ok(shell.text.includes("echo interop-$(whoami)-$(hostname)\r\n"), "the typed line is echoed");
+
+  ssm.sendText(shell.ws, encode("exit\r"));  // a paste: the whole line in one message
+  await shell.waitFor(() => shell.closedPayload !== null, "channel_closed");
+  assert.equal(shell.closedPayload.SessionId, started.SessionId);
+  assert.equal(shell.closedPayload.MessageType, "channel_closed");
+  shell.ws.close();
+
+  await waitUntil(async () => (await admin("GET", `/_mock/sessions/${started.SessionId}`, undefined, 200)).state === "History",
+    PHASE_TIMEOUT_MS, "the session in History");
+  const history = (await client.send(new sdk.DescribeSessionsCommand({ State: "History" }))).Sessions;
+  assert.deepEqual(history.map((s) => s.SessionId), [started.SessionId]);
+  assert.equal(history[0].Status, "Terminated");
+}
+
 const cases = {
+  // sendText(connection, "text"): ssm-session's digest is then the hex SHA-256 prefix.
   async shell_echo_and_exit() {
-    const client = new sdk.SSMClient({
-      endpoint: svc.endpoint, region: svc.region, maxAttempts: 1,
-      requestHandler: { connectionTimeout: common.CALL_TIMEOUT_MS, requestTimeout: common.CALL_TIMEOUT_MS },
-      credentials: { accessKeyId: svc.accessKeyId, secretAccessKey: svc.secretAccessKey },
-    });
-    const started = await client.send(new sdk.StartSessionCommand({ Target: SHELL_INSTANCE }));
-    const shell = new ShellSession(started.StreamUrl, started.TokenValue);
-    await shell.opened;
-
-    await shell.waitFor(() => shell.text.endsWith("$ "), "the first prompt");
-    await waitUntil(async () => (await admin("GET", `/_mock/sessions/${started.SessionId}`, undefined, 200)).Status === "Connected",
-      PHASE_TIMEOUT_MS, "the session to be Connected");
-
-    ssm.sendText(shell.ws, "echo interop-$(whoami)-$(hostname)\r");
-    // The terminal echoes the line as typed, then the command's expanded output, then a prompt.
-    await shell.waitFor(() => /\r\ninterop-ssm-user-ip-10-0-0-11\r\n\$ $/.test(shell.text), "the echo output");
-    assert.ok(shell.text.includes("echo interop-$(whoami)-$(hostname)\r\n"), "the typed line is echoed");
-
-    ssm.sendText(shell.ws, "exit\r");
-    await shell.waitFor(() => shell.closedPayload !== null, "channel_closed");
-    assert.equal(shell.closedPayload.SessionId, started.SessionId);
-    assert.equal(shell.closedPayload.MessageType, "channel_closed");
-    shell.ws.close();
-
-    await waitUntil(async () => (await admin("GET", `/_mock/sessions/${started.SessionId}`, undefined, 200)).state === "History",
-      PHASE_TIMEOUT_MS, "the session in History");
-    const history = (await client.send(new sdk.DescribeSessionsCommand({ State: "History" }))).Sessions;
-    assert.deepEqual(history.map((s) => s.SessionId), [started.SessionId]);
-    assert.equal(history[0].Status, "Terminated");
+    await shellSession((text) => text);
+  },
+  // sendText(connection, textEncoder.encode(data)) as in the README's xterm example: the
+  // library's string-only SHA-256 then hashes something else, so the digest matches nothing.
+  async shell_accepts_keystrokes_as_bytes() {
+    await shellSession((text) => new TextEncoder().encode(text));
   },
 };
 
