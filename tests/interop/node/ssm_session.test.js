@@ -89,13 +89,14 @@ class ShellSession {
 
 // Opens a shell, runs a command typed keystroke by keystroke, pastes `exit`, and expects
 // channel_closed and a Terminated session. `encode` chooses how input reaches sendText.
-async function shellSession(encode) {
+async function shellSession(encode, endpoint = svc.endpoint) {
   const client = new sdk.SSMClient({
-    endpoint: svc.endpoint, region: svc.region, maxAttempts: 1,
+    endpoint, region: svc.region, maxAttempts: 1,
     requestHandler: { connectionTimeout: common.CALL_TIMEOUT_MS, requestTimeout: common.CALL_TIMEOUT_MS },
     credentials: { accessKeyId: svc.accessKeyId, secretAccessKey: svc.secretAccessKey },
   });
   const started = await client.send(new sdk.StartSessionCommand({ Target: SHELL_INSTANCE }));
+  assert.equal(started.StreamUrl.split(":")[0], endpoint.startsWith("https:") ? "wss" : "ws");
   const shell = new ShellSession(started.StreamUrl, started.TokenValue);
   await shell.opened;
 
@@ -125,6 +126,10 @@ const cases = {
   // sendText(connection, "text"): ssm-session's digest is then the hex SHA-256 prefix.
   async shell_echo_and_exit() {
     await shellSession((text) => text);
+  },
+  // The same over https and wss, the private CA trusted through NODE_EXTRA_CA_CERTS.
+  async shell_over_wss() {
+    await shellSession((text) => text, svc.endpointTls);
   },
   // sendText(connection, textEncoder.encode(data)) as in the README's xterm example: the
   // library's string-only SHA-256 then hashes something else, so the digest matches nothing.
