@@ -16,7 +16,10 @@ bool is_map_member(std::string_view key) {
   return key == "Parameters" || key == "InstanceAssociationStatusAggregatedCount";
 }
 
-bool is_secret(std::string_view key) { return key == "TokenValue"; }
+bool is_secret(std::string_view key) {
+  return key == "TokenValue" || key == "SecretAccessKey" || key == "SessionToken" ||
+         key == "ActivationCode";
+}
 
 std::string lower_first(std::string_view key) {
   std::string out(key);

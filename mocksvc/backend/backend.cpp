@@ -11,6 +11,7 @@
 #include <boost/throw_exception.hpp>
 
 #include "mocksvc/backend/documents.hpp"
+#include "mocksvc/backend/managed_agents.hpp"
 #include "mocksvc/backend/text_codec.hpp"
 #include "mocksvc/base/hex.hpp"
 #include "mocksvc/base/sha256.hpp"
@@ -484,6 +485,7 @@ Backend::Backend(BackendConfig config, ClockFn clock) : state_(std::make_unique<
   }
   state_->page_key = state_->random_bytes(32);
   state_->load_initial(state_->clock());
+  agents_ = std::make_unique<ManagedAgents>(*this, state_->config);
 }
 
 Backend::~Backend() = default;
@@ -506,8 +508,11 @@ std::optional<Account> Backend::find_account(std::string_view access_key_id) con
   for (const Account& a : state_->config.accounts) {
     if (a.access_key_id == access_key_id) return a;
   }
-  return std::nullopt;
+  return agents_->find_credentials(access_key_id);
 }
+
+ManagedAgents& Backend::agents() { return *agents_; }
+const ManagedAgents& Backend::agents() const { return *agents_; }
 
 bool Backend::accept_any_credentials() const { return state_->config.accept_any_credentials; }
 
@@ -1128,6 +1133,7 @@ void Backend::reset() {
     state_->audit.clear();
     state_->audit_events = 0;
   }
+  agents_->reset();
   deliver(pending);
 }
 

@@ -1,7 +1,8 @@
 // All of the mock's state and the rules over it: accounts, instances and sessions per (account,
 // region), data-channel tokens, session preferences and the audit trail. One method per action,
 // each returning a value or an AwsError; no I/O, no sockets, time from an injected clock.
-// reset() returns to the configured initial state.
+// reset() returns to the configured initial state. What concerns real agents beyond their
+// instance records lives in ManagedAgents (agents()).
 //
 // Threading: every public method may be called from any thread; one internal mutex guards the
 // state. The observer and the audit sink are called on the calling thread *after* the state
@@ -85,6 +86,8 @@ struct BackendStats {
 inline constexpr int kDescribeSessionsDefaultMaxResults = 20;
 inline constexpr int kDescribeInstancesDefaultMaxResults = 50;
 
+class ManagedAgents;
+
 class Backend {
  public:
   explicit Backend(BackendConfig config, ClockFn clock = &Clock::now);
@@ -100,6 +103,7 @@ class Backend {
   TimePoint now() const;
 
   // ---- Identity ----
+  // A configured account, or role credentials issued to a registered instance (agents()).
   std::optional<Account> find_account(std::string_view access_key_id) const;
   bool accept_any_credentials() const;
   const std::string& default_region() const;
@@ -151,6 +155,10 @@ class Backend {
   void reset();
   BackendStats stats() const;
 
+  // ---- Real agents: channel tokens, activations, registrations (managed_agents.hpp) ----
+  ManagedAgents& agents();
+  const ManagedAgents& agents() const;
+
   // ---- Audit ----
   void record_audit(const AuditEvent& event);
   // The most recent lines, oldest first, at most `limit`.
@@ -159,6 +167,7 @@ class Backend {
  private:
   struct State;
   std::unique_ptr<State> state_;
+  std::unique_ptr<ManagedAgents> agents_;
 };
 
 // Lets check_data_channel_token(...).value() throw; callers normally test has_value().

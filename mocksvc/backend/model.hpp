@@ -233,6 +233,9 @@ struct BackendConfig {
   std::size_t audit_capacity = 1000;     // audit lines kept for GET /_mock/audit
   std::size_t history_capacity = 10000;  // ended sessions kept; the oldest go first
   std::optional<std::uint64_t> seed;     // fixes ids and tokens for reproducible runs
+  // CreateControlChannel for an unknown, well-formed instance id creates an agent instance in
+  // the caller's account and region (managed_agents.hpp).
+  bool auto_register_agents = true;
 };
 
 }  // namespace mocksvc::backend

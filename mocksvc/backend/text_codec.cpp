@@ -239,6 +239,29 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  std::string out = base64url_encode(bytes);
+  for (char& c : out) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  std::string body(text.substr(0, text.size() - pad));
+  for (char& c : body) {
+    if (c == '-' || c == '_' || c == '=') return std::nullopt;
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return base64url_decode(body);
+}
+
 std::size_t count_code_points(std::string_view utf8) {
   std::size_t n = 0;
   for (unsigned char c : utf8) {

@@ -1,6 +1,7 @@
 // Small text codecs the backend and api share: timestamps as AWS writes and reads them (epoch
 // seconds as JSON numbers out; ISO-8601 or epoch seconds in, as DescribeSessions filters take
-// them), and unpadded base64url for tokens, cell numbers and pagination tokens.
+// them), unpadded base64url for tokens, cell numbers and pagination tokens, and padded standard
+// base64 for the on-premises agent's keys and signatures.
 #pragma once
 
 #include <optional>
@@ -26,6 +27,12 @@ std::optional<TimePoint> parse_timestamp(std::string_view text);
 std::string base64url_encode(std::string_view bytes);
 // Rejects padding, characters outside the URL-safe alphabet and impossible lengths.
 std::optional<std::string> base64url_decode(std::string_view text);
+
+// Standard base64 with '=' padding (RFC 4648 §4), as Go's base64.StdEncoding writes it: the
+// on-premises agent's public keys and RSA signatures (agent.md §9.2).
+std::string base64_encode(std::string_view bytes);
+// Strict: padding required, no whitespace or URL-safe characters.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // Unicode code points in UTF-8 text (AWS length constraints count characters, not bytes):
 // every byte that is not a UTF-8 continuation byte starts one.
