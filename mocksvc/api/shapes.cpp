@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mocksvc/api/registration_api.hpp"
 #include "mocksvc/backend/backend.hpp"
 #include "mocksvc/backend/text_codec.hpp"
 
@@ -406,7 +407,7 @@ const Shape* input_shape(std::string_view op) {
   if (op == "AcknowledgeMessage" || op == "DeleteMessage") return &c.message_id_only;
   if (op == "SendReply") return &c.send_reply;
   if (op == "FailMessage") return &c.fail_message;
-  return nullptr;
+  return registration_input_shape(op);
 }
 
 std::optional<backend::AwsError> validate_input(const json& body, const Shape& shape) {

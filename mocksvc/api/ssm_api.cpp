@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mocksvc/api/aws_json.hpp"
+#include "mocksvc/api/registration_api.hpp"
 #include "mocksvc/api/shapes.hpp"
 #include "mocksvc/auth/verify.hpp"
 #include "mocksvc/backend/text_codec.hpp"
@@ -123,6 +124,7 @@ struct Dispatch {
   const backend::StreamEndpoint& endpoint;
 
   Result<std::string> run(std::string_view op) {
+    if (auto r = run_registration_operation(backend, caller, op, body)) return std::move(*r);
     if (op == "StartSession") return start_session();
     if (op == "ResumeSession") {
       auto r = backend.resume_session(caller, str(body, "SessionId"), endpoint);
@@ -301,7 +303,10 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
 
   // Authentication: who is calling, and in which region's state.
   backend::Caller caller;
-  if (backend_.accept_any_credentials()) {
+  const RegistrationAuth scheme = registration_auth(op);
+  if (scheme == RegistrationAuth::anonymous) {
+    caller = backend_.caller_for("", "");
+  } else if (backend_.accept_any_credentials() && scheme == RegistrationAuth::sigv4) {
     std::string key;
     std::string region;
     if (auto h = request.header("authorization")) {
@@ -317,6 +322,8 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
     vo.max_skew = options_.max_clock_skew;
     vo.check_time = options_.check_request_time;
     vo.expected_service = mds ? "ec2messages" : "ssm";
+    // RSA-signed calls: the claim is parsed here, the signature checked by instance_caller.
+    vo.check_signature = scheme == RegistrationAuth::sigv4;
     auth::CredentialLookup lookup =
         [this](std::string_view key) -> std::optional<auth::Credentials> {
       auto account = backend_.find_account(key);
@@ -334,7 +341,16 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
       }
       return fail(from_auth(identity.error()));
     }
-    caller = backend_.caller_for(identity->access_key_id, identity->region);
+    if (scheme == RegistrationAuth::instance_rsa) {
+      auto instance = instance_caller(backend_, request, *identity);
+      if (!instance) {
+        audit.access_key_id = identity->access_key_id;
+        return fail(instance.error());
+      }
+      caller = *instance;
+    } else {
+      caller = backend_.caller_for(identity->access_key_id, identity->region);
+    }
   }
   audit.region = caller.region;
   audit.access_key_id = caller.access_key_id;

@@ -23,7 +23,10 @@
 //   required / length / range / enum / pattern violations  | 400    | ValidationException |
 //
 // With Backend::accept_any_credentials() the signature is not checked; the Authorization
-// header, when it parses, still supplies the access key and the region.
+// header, when it parses, still supplies the access key and the region. The registration
+// operations authenticate their own way (registration_api.hpp): RegisterManagedInstance not at
+// all, RequestManagedInstanceRoleToken and UpdateManagedInstancePublicKey by the instance's RSA
+// key.
 #pragma once
 
 #include <chrono>
