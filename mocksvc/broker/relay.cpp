@@ -450,6 +450,7 @@ void Relay::finish(std::string final_status, std::string client_output, std::str
   {
     std::lock_guard lock(mu_);
     ended_ = true;
+    ended_by_service_ = tell_agent;
     client = std::move(client_);
     agent = std::move(agent_);
     held_for_client_.clear();
@@ -500,6 +501,11 @@ std::string Relay::transcript() const {
 bool Relay::ended() const {
   std::lock_guard lock(mu_);
   return ended_;
+}
+
+bool Relay::ended_by_service() const {
+  std::lock_guard lock(mu_);
+  return ended_by_service_;
 }
 
 }  // namespace mocksvc::broker

@@ -101,6 +101,9 @@ class Relay : public std::enable_shared_from_this<Relay> {
   // The transcript as JSON lines (empty unless RelayOptions::transcript).
   std::string transcript() const;
   bool ended() const;
+  // Ended by the service (terminate(): TerminateSession, the admin API, a timeout, shutdown)
+  // rather than by the agent side finishing: the agent still has to be told.
+  bool ended_by_service() const;
 
  private:
   struct Pipeline;
@@ -137,6 +140,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   RelayStats stats_;
   std::string transcript_;
   bool ended_ = false;
+  bool ended_by_service_ = false;
 
   std::deque<wire::Bytes> held_for_client_;
   std::deque<wire::Bytes> held_for_agent_;
