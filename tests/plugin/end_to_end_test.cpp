@@ -12,15 +12,18 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "mocksvc/app/service.hpp"
+#include "mocksvc/client/scripted.hpp"
 #include "mocksvc/net/http_client.hpp"
 #include "mocksvc/net/tls.hpp"
 #include "mocksvc/runtime/io_threads.hpp"
+#include "plugin/session_runner.hpp"
 #include "plugin/ssm_call.hpp"
 #include "tests/plugin/child_process.hpp"
 
@@ -372,6 +375,77 @@ TEST_F(EndToEnd, ResumesAfterTheServiceDropsTheConnection) {
   ASSERT_TRUE(c->write("exit\n"));
   ASSERT_TRUE(c->expect("\n\nExiting session with sessionId: " + id + ".\n\n", kWait)) << c->transcript();
   EXPECT_EQ(c->wait_exit(kWait), std::optional<int>(0)) << c->transcript();
+}
+
+TEST_F(EndToEnd, ForwardsCtrlCToTheShellAndDiesOnSigterm) {
+  const auto response = start_session(shell_request());
+  const auto id = session_id_of(response);
+  auto c = spawn_client(response, shell_request(), false);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->expect("$ ", kWait)) << c->transcript();
+  // A sleep longer than the wait below: only the forwarded ^C (0x03) brings the prompt back.
+  ASSERT_TRUE(c->write("sleep 600\n"));
+  ASSERT_TRUE(c->expect("sleep 600", kWait)) << c->transcript();
+  c->send_signal(SIGINT);
+  ASSERT_TRUE(c->expect("$ ", kWait)) << c->transcript();
+  ASSERT_TRUE(c->write("echo still-$(echo here)\n"));
+  ASSERT_TRUE(c->expect("still-here", kWait)) << c->transcript();
+  // SIGTERM is not the plugin's: it ends the process as the signal would, telling nobody.
+  c->send_signal(SIGTERM);
+  EXPECT_EQ(c->wait_exit(kWait), std::optional<int>(128 + SIGTERM)) << c->transcript();
+  EXPECT_TRUE(call("TerminateSession", json{{"SessionId", id}}).ok());
+}
+
+// ---- the library in-process, as the load generator uses it --------------------------------
+
+TEST_F(EndToEnd, RunsAScriptedSessionInProcess) {
+  const auto response = json::parse(start_session(shell_request()), nullptr, false);
+  ASSERT_TRUE(response.is_object());
+  const std::string id = response.value("SessionId", "");
+  mocksvc::runtime::IoThreads io(1);
+  io.start();
+  std::promise<bool> found;
+  std::promise<int> finished;
+  std::unique_ptr<SessionRunner> runner;
+
+  RunnerOptions o;
+  o.session.session_id = id;
+  o.session.token_value = response.value("TokenValue", "");
+  o.session.stream_url = response.value("StreamUrl", "");
+  o.session.target = app::kDefaultShellInstance;
+  o.session.region = info().region;
+  o.session.print_starting_line = false;
+  o.ssm_endpoint = info().endpoint;
+  o.credentials = endpoint(false).credentials;
+  o.make_handler = [&](const mocksvc::client::SessionTypeInfo&) -> std::unique_ptr<mocksvc::client::SessionHandler> {
+    mocksvc::client::ScriptedHandler::Options ho;
+    ho.on_started = [&found](mocksvc::client::ScriptedHandler& h) {
+      h.send("hostname\n");
+      h.expect("ip-10-0-0-11", 10s, [&found, &h](bool ok) {
+        found.set_value(ok);
+        h.send("exit\n");
+      });
+    };
+    return std::make_unique<mocksvc::client::ScriptedHandler>(runner->scheduler(), ho);
+  };
+  std::string printed;
+  o.print = [&printed](std::string_view s) { printed.append(s); };
+  o.on_finished = [&finished](int code) { finished.set_value(code); };
+  runner = std::make_unique<SessionRunner>(asio::make_strand(io.executor()), std::move(o));
+  runner->start();
+
+  auto found_f = found.get_future();
+  auto finished_f = finished.get_future();
+  const bool found_ready = found_f.wait_for(kWait) == std::future_status::ready;
+  const bool finished_ready = finished_f.wait_for(kWait) == std::future_status::ready;
+  if (!finished_ready) runner->stop(1);
+  io.stop();
+  runner.reset();
+  ASSERT_TRUE(found_ready);
+  EXPECT_TRUE(found_f.get());
+  ASSERT_TRUE(finished_ready);
+  EXPECT_EQ(finished_f.get(), 0);
+  EXPECT_NE(printed.find("Exiting session with sessionId: " + id), std::string::npos) << printed;
 }
 
 // ---- the argv contract --------------------------------------------------------------------
