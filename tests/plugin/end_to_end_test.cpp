@@ -483,5 +483,42 @@ TEST_F(EndToEnd, KeepsTheSessionAfterStdinEofWhenAsked) {
   EXPECT_EQ(c->wait_exit(kWait), std::optional<int>(0)) << c->transcript();
 }
 
+// What the program prints for argument errors, without a service (§1.1).
+struct ArgsCase {
+  std::vector<std::string> args;
+  int exit_code;
+  std::string stdout_text;  // exact; or, when stderr_contains is set, empty
+  std::string stderr_contains;
+};
+
+TEST(SsmClientArgs, AnswersBadArgumentsLikeThePlugin) {
+  const std::string response = R"({"SessionId":"s-1","TokenValue":"t","StreamUrl":"ws://127.0.0.1:9/x"})";
+  const std::vector<ArgsCase> cases = {
+      {{}, 0, "\nThe Session Manager plugin was installed successfully. Use the AWS CLI to start a session.\n\n", ""},
+      {{"bogus"}, 0, "\nUnknown operation bogus. \nUse session-manager-plugin --version to check the version.\n\n", ""},
+      {{response, "us-east-1", "Bogus", "", R"({"Target":"i-1"})", "http://127.0.0.1:9"}, 0, "Invalid Operation", ""},
+      {{"{not json", "us-east-1", "StartSession", "", R"({"Target":"i-1"})", "http://127.0.0.1:9"},
+       0,
+       "Cannot perform start session: the StartSession response is not valid JSON\n",
+       ""},
+      {{response, "us-east-1", "StartSession", "", R"({"Reason":"no target"})", "http://127.0.0.1:9"},
+       2,
+       "",
+       "no string Target"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {SSM_CLIENT_PATH};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    std::string error;
+    auto child = ChildProcess::spawn(argv, {"PATH=/usr/bin:/bin"}, &error);
+    ASSERT_TRUE(child) << error;
+    EXPECT_EQ(child->wait_exit(kWait), std::optional<int>(c.exit_code)) << child->transcript();
+    EXPECT_EQ(child->out(), c.stdout_text);
+    if (!c.stderr_contains.empty()) {
+      EXPECT_NE(child->err().find(c.stderr_contains), std::string::npos) << child->err();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ssmh::plugin
