@@ -77,8 +77,8 @@ class AwsCliTest(harness.MockSvcTestCase):
     def aws(self, *args, endpoint=None, env=None, expect=0):
         """Runs `aws ssm ARGS --endpoint-url E` and checks the exit code."""
         cmd = [AWS, "ssm", *args, "--endpoint-url", endpoint or self.svc.endpoint]
-        proc = subprocess.run(cmd, env=env or self.env(), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=harness.COMMAND_TIMEOUT_S)
+        proc = subprocess.run(cmd, env=env or self.env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=harness.COMMAND_TIMEOUT_S, preexec_fn=harness.die_with_parent)
         if expect is not None and proc.returncode != expect:
             self.fail("%s exited %d (wanted %d)\n--- stdout ---\n%s\n--- stderr ---\n%s"
                       % (" ".join(args), proc.returncode, expect, proc.stdout, proc.stderr))

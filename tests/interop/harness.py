@@ -33,6 +33,14 @@ SHELL_INSTANCE = "i-0123456789abcdef0"
 PORT_INSTANCE = "i-0fedcba9876543210"
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGTERM when this harness dies (a ctest timeout kills only the
+    harness), so no mocksvc or client outlives its test."""
+    import ctypes
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 class MockSvc:
     """One mocksvc process on 127.0.0.1:0 with its own state directory."""
 
@@ -62,7 +70,7 @@ class MockSvc:
         args += self.extra_args
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._log)
+                                     stderr=self._log, preexec_fn=die_with_parent)
         line = self._read_first_line(READY_TIMEOUT_S)
         try:
             ready = json.loads(line)

@@ -53,7 +53,8 @@ def main(argv):
         })
         try:
             proc = subprocess.run([node, os.path.join(NODE_DIR, script), case], env=env, cwd=NODE_DIR,
-                                  stdin=subprocess.DEVNULL, timeout=NODE_TIMEOUT_S)
+                                  stdin=subprocess.DEVNULL, timeout=NODE_TIMEOUT_S,
+                                  preexec_fn=harness.die_with_parent)
             status = proc.returncode
         except subprocess.TimeoutExpired:
             status = fail("%s %s did not finish within %d s" % (script, case, NODE_TIMEOUT_S))
