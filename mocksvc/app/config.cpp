@@ -95,7 +95,7 @@ Result apply_config_json(ServiceConfig& c, std::string_view text, std::string_vi
   static const char* kKnown[] = {"listen", "state_dir", "tls", "threads", "log_level", "region",
                                  "accept_any_credentials", "credentials", "instances", "session_preferences",
                                  "token_ttl_minutes", "audit_log", "session_logging", "seed",
-                                 "default_account_id", "builtin_targets"};
+                                 "default_account_id", "builtin_targets", "auto_register_agents"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (auto k : kKnown) known = known || it.key() == k;
@@ -117,6 +117,10 @@ Result apply_config_json(ServiceConfig& c, std::string_view text, std::string_vi
   if (auto r = get(j, "audit_log", c.audit_log, source, "a path string"); !r) return r;
   if (auto r = get(j, "session_logging", c.session_logging, source, "true or false"); !r) return r;
   if (auto r = get(j, "builtin_targets", c.builtin_targets, source, "true or false"); !r) return r;
+  if (auto r = get(j, "auto_register_agents", c.backend.auto_register_agents, source,
+                   "true or false");
+      !r)
+    return r;
   if (auto it = j.find("token_ttl_minutes"); it != j.end()) {
     if (!it->is_number_integer() || it->get<long long>() < 1)
       return where(source, "token_ttl_minutes") + " must be a positive integer";

@@ -12,6 +12,8 @@
 #include "mocksvc/app/virtual_agents.hpp"
 #include "mocksvc/base/log.hpp"
 #include "mocksvc/base/uuid.hpp"
+#include "mocksvc/broker/control_channel.hpp"
+#include "mocksvc/broker/real_agent_launcher.hpp"
 #include "mocksvc/net/server.hpp"
 #include "mocksvc/runtime/io_threads.hpp"
 
@@ -44,6 +46,8 @@ struct Service::Impl final : api::AdminHooks {
   std::unique_ptr<backend::Backend> backend;
   std::unique_ptr<broker::Broker> broker;
   std::unique_ptr<VirtualAgents> agents;
+  std::unique_ptr<broker::ControlChannels> control_channels;  // real agents
+  std::unique_ptr<broker::RealAgentLauncher> real_agents;
   std::unique_ptr<api::Service> api;
   std::unique_ptr<net::Server> server;
   std::unique_ptr<BuiltinTargets> targets;
@@ -70,6 +74,17 @@ struct Service::Impl final : api::AdminHooks {
     net::UpgradeDecision d;
     constexpr std::string_view kDataChannel = "/v1/data-channel/";
     std::string_view path = req.path();
+    // A real agent's control channel: SigV4 on the upgrade (agent.md §2.2), then the registry.
+    if (auto instance_id = api::channel_id(path, api::kControlChannelPath)) {
+      if (auto refused = api->messages().check_control_channel_upgrade(req)) {
+        d.reject = std::move(*refused);
+        return d;
+      }
+      d.bind = [c = control_channels.get(), id = *instance_id](std::shared_ptr<broker::Peer> conn) {
+        return c->bind(id, std::move(conn));
+      };
+      return d;
+    }
     if (path.substr(0, kDataChannel.size()) == kDataChannel && path.size() > kDataChannel.size()) {
       std::string session_id(path.substr(kDataChannel.size()));
       d.bind = [b = broker.get(), session_id](std::shared_ptr<broker::Peer> conn) {
@@ -150,6 +165,10 @@ boost::system::result<ServiceInfo, std::string> Service::start() {
   d.backend->set_observer(d.broker.get());
   d.agents = std::make_unique<VirtualAgents>(ex, *d.backend);
   d.broker->set_agent_launcher(d.agents.get());
+  d.control_channels = std::make_unique<broker::ControlChannels>(*d.backend);
+  d.real_agents = std::make_unique<broker::RealAgentLauncher>(*d.control_channels, *d.backend);
+  d.agents->set_agent_launcher(d.real_agents.get());
+  d.broker->set_agent_token_check(d.real_agents->token_check());
   d.api = std::make_unique<api::Service>(*d.backend, d);
 
   if (cfg.audit_log != "-") {
