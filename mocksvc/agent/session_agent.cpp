@@ -148,7 +148,7 @@ void DataChannelAgent::on_frame(wire::ByteView frame) {
   if (over()) return;
   // The real agent checks neither the digest nor the payload length (agent.md §4), and takes
   // NUL-padded types too.
-  auto decoded = wire::decode(frame, wire::DecodeMode::lenient);
+  auto decoded = wire::decode(frame, wire::DecodeMode::trusting);
   if (!decoded) {
     ++stats_.bad_frames;
     return;

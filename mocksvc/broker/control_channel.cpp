@@ -49,7 +49,7 @@ class ControlChannelInbound final : public Inbound {
       return;
     }
     registry_.count(&ControlChannelStats::frames);
-    auto decoded = wire::decode(frame, wire::DecodeMode::lenient);
+    auto decoded = wire::decode(frame, wire::DecodeMode::trusting);
     if (!decoded) {
       registry_.count(&ControlChannelStats::bad_frames);
       base::log(LogLevel::debug, "broker", instance_id_,

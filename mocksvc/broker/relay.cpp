@@ -279,7 +279,7 @@ void Relay::from_agent(const Peer* from, wire::Bytes frame) {
 
 void Relay::on_client_frame(wire::Bytes frame) {
   if (ended_) return;
-  auto decoded = wire::decode(frame, wire::DecodeMode::lenient);
+  auto decoded = wire::decode(frame, wire::DecodeMode::trusting);
   if (!decoded) {
     std::lock_guard lock(mu_);
     ++stats_.bad_frames;
@@ -303,7 +303,7 @@ void Relay::on_client_frame(wire::Bytes frame) {
 
 void Relay::on_agent_frame(wire::Bytes frame) {
   if (ended_) return;
-  auto decoded = wire::decode(frame, wire::DecodeMode::lenient);
+  auto decoded = wire::decode(frame, wire::DecodeMode::trusting);
   if (!decoded) {
     std::lock_guard lock(mu_);
     ++stats_.bad_frames;

@@ -165,12 +165,18 @@ Result<Decoded> decode(ByteView frame, DecodeMode mode) {
   if (!exempt) {
     auto digest = base::sha256(ByteView(m.payload));
     if (!std::equal(digest.begin(), digest.end(), d.wire_digest.begin())) {
+      if (mode == DecodeMode::strict) return Error::digest_mismatch;
       // ssm-session writes the first 32 characters of the hex digest instead of the raw bytes.
       std::string hex = base::to_hex(digest);
       bool hex_prefix = std::equal(d.wire_digest.begin(), d.wire_digest.end(), hex.begin(),
                                    [](std::uint8_t a, char c) { return a == static_cast<std::uint8_t>(c); });
-      if (!hex_prefix || mode == DecodeMode::strict) return Error::digest_mismatch;
-      d.leniency.hex_digest = true;
+      if (hex_prefix) {
+        d.leniency.hex_digest = true;
+      } else if (mode == DecodeMode::trusting) {
+        d.leniency.digest_ignored = true;
+      } else {
+        return Error::digest_mismatch;
+      }
     }
   }
   return d;

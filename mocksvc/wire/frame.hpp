@@ -100,14 +100,20 @@ std::uint64_t now_ms();
 
 // What a lenient decode forgave (each false in strict mode, where they are errors).
 struct Leniency {
-  bool nul_padding = false;   // MessageType padded (on either side) with NULs, not right with spaces
-  bool hex_digest = false;    // PayloadDigest held the first 32 hex characters of the SHA-256
-  bool any() const { return nul_padding || hex_digest; }
+  bool nul_padding = false;      // MessageType padded (on either side) with NULs, not right with spaces
+  bool hex_digest = false;       // PayloadDigest held the first 32 hex characters of the SHA-256
+  bool digest_ignored = false;   // PayloadDigest matched nothing and was accepted (trusting mode)
+  bool any() const { return nul_padding || hex_digest || digest_ignored; }
 };
 
 enum class DecodeMode {
-  strict,   // the official client and agent's framing only
-  lenient,  // also what third-party clients send (ssm-api.md §5), reported in Leniency
+  strict,    // the official client and agent's framing only
+  lenient,   // also what third-party clients send (ssm-api.md §5), reported in Leniency
+  // lenient, and a digest that matches nothing is accepted too: the real agent never verifies
+  // it (agent.md §4), and npm ssm-session sends unrelated digests for byte payloads. The
+  // service and the agent side decode this way; the client side (like the official plugin,
+  // data-channel.md §5) does not.
+  trusting,
 };
 
 struct Decoded {

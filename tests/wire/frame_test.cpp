@@ -183,6 +183,19 @@ TEST(FrameCodec, LenientModeStillRejectsAWrongHexDigest) {
   EXPECT_EQ(d.error(), make_error_code(Error::digest_mismatch));
 }
 
+TEST(FrameCodec, TrustingModeAcceptsAnyDigestAndSaysSo) {
+  Bytes b = ssm_session_style_frame("whoami\r");
+  b[80] = 'z';  // what ssm-session sends for byte payloads: a digest of nothing in particular
+  auto d = decode(b, DecodeMode::trusting);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_TRUE(d->leniency.digest_ignored);
+  EXPECT_FALSE(d->leniency.hex_digest);
+  EXPECT_EQ(d->message.payload_text(), "whoami\r");
+  // The framing checks still apply.
+  b[3] = 0;
+  EXPECT_EQ(decode(b, DecodeMode::trusting).error(), make_error_code(Error::bad_header_length));
+}
+
 TEST(FrameCodec, NeverReadsPastShortOrTruncatedInput) {
   // Every prefix of a valid frame fails cleanly (run under ASan in the asan preset).
   Bytes good = encode(make_message(msg::kOutputStreamData, 1, 0, PayloadType::output, "payload"));
