@@ -20,8 +20,8 @@ const FaultType& agent_disconnect_fault() {
       const auto duration = r.attributes.ms("duration_ms");
       std::vector<std::string> ts = targets.empty() ? std::vector<std::string>{""} : targets;
       for (const auto& target : ts) {
-        out.push_back(PlannedAction{at, ActionKind::agent_disconnect, target, ""});
-        if (duration.count() > 0) out.push_back(PlannedAction{at + duration, ActionKind::agent_reconnect, target, ""});
+        out.push_back(PlannedAction{at, ActionKind::agent_disconnect, target, "", ""});
+        if (duration.count() > 0) out.push_back(PlannedAction{at + duration, ActionKind::agent_reconnect, target, "", ""});
       }
       return out;
     };

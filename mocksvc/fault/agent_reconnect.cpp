@@ -15,7 +15,7 @@ const FaultType& agent_reconnect_fault() {
       std::vector<PlannedAction> out;
       std::vector<std::string> ts = targets.empty() ? std::vector<std::string>{""} : targets;
       for (const auto& target : ts)
-        out.push_back(PlannedAction{r.attributes.ms("at_ms"), ActionKind::agent_reconnect, target, ""});
+        out.push_back(PlannedAction{r.attributes.ms("at_ms"), ActionKind::agent_reconnect, target, "", ""});
       return out;
     };
     return t;

@@ -10,12 +10,15 @@ class SlowAck final : public MessageFault {
  public:
   explicit SlowAck(const Rule& r) : latency_(r.attributes.ms("latency_ms")), jitter_(r.attributes.ms("jitter_ms")) {}
 
+  bool counts_own_applications() const override { return true; }
+
   void apply(broker::RelayedFrame frame, FaultContext& ctx) override {
     if (frame.message.message_type != wire::msg::kAcknowledge) {
       ctx.forward(std::move(frame));
       return;
     }
     ctx.count("delayed");
+    ctx.applied();
     queue_.push(ctx.now() + jittered(latency_, jitter_, ctx.rng()), std::move(frame), ctx);
   }
 

@@ -27,6 +27,7 @@ class CloseAfter final : public MessageFault {
   }
 
   void apply(broker::RelayedFrame frame, FaultContext& ctx) override { ctx.forward(std::move(frame)); }
+  bool counts_own_applications() const override { return true; }
 
  private:
   std::chrono::milliseconds next_interval(FaultContext& ctx) { return jittered(interval_, jitter_, ctx.rng()); }
@@ -35,6 +36,7 @@ class CloseAfter final : public MessageFault {
     ctx.schedule(wait, [this, ctx]() mutable {
       if (!ctx.current()) return;
       ctx.count("closed");
+      ctx.applied();
       if (side_ != "agent") ctx.close_side(broker::Side::client, spec_);
       if (side_ != "client") ctx.close_side(broker::Side::agent, spec_);
       if (repeat_) arm(ctx, next_interval(ctx));

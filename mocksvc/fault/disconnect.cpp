@@ -26,6 +26,8 @@ class Disconnect final : public MessageFault {
     });
   }
 
+  bool counts_own_applications() const override { return true; }
+
   void apply(broker::RelayedFrame frame, FaultContext& ctx) override {
     ctx.forward(std::move(frame));
     if (at_.count() > 0 || done_) return;
@@ -36,6 +38,7 @@ class Disconnect final : public MessageFault {
   void fire(FaultContext& ctx) {
     done_ = true;
     ctx.count("disconnected");
+    ctx.applied();
     ctx.close_side(side_, spec_);
   }
 

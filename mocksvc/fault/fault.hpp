@@ -47,6 +47,8 @@ class FaultContext {
   void close_side(broker::Side side, broker::CloseSpec spec) { stage_->close_side(side, std::move(spec)); }
   // Counts an action against the session ("dropped", "duplicated", "delayed", ...).
   void count(std::string_view action, std::uint64_t n = 1);
+  // Counts one application of the rule (faults that count their own, see MessageFault).
+  void applied();
   // This rule's generator for this session and direction, seeded from the scenario seed, the
   // session id, the rule's index and the direction.
   std::mt19937_64& rng();
@@ -76,6 +78,9 @@ class MessageFault {
   virtual void apply(broker::RelayedFrame frame, FaultContext& ctx) = 0;
   // Any other frame of the rule's directions: faults that keep order (pause) hold these too.
   virtual void pass(broker::RelayedFrame frame, FaultContext& ctx) { ctx.forward(std::move(frame)); }
+  // True for faults that act at their own moments (a timer, a kind of message) rather than on
+  // every selected frame: they call FaultContext::applied() themselves.
+  virtual bool counts_own_applications() const { return false; }
 };
 
 // An SSM API call as API faults see it (after authentication and input validation).
@@ -107,7 +112,8 @@ struct PlannedAction {
   std::chrono::milliseconds at{0};
   ActionKind kind = ActionKind::drop_clients;
   std::string target;  // empty: every instance
-  std::string rule;
+  std::string rule;    // enable_rule / disable_rule: the rule switched
+  std::string source;  // the agent rule that planned it (counted as applied), empty for steps
 };
 
 // What the injector needs from the service to act on agents, instances and sessions.

@@ -277,6 +277,13 @@ struct Injector::Impl : std::enable_shared_from_this<Impl> {
       std::lock_guard lock(mu);
       ctl = control;
       add_count(action_counts, to_string(a.kind), 1);
+      if (scenario && !a.source.empty()) {
+        for (std::size_t i = 0; i < scenario->rules.size() && i < rule_counters.size(); ++i) {
+          if (scenario->rules[i].name != a.source) continue;
+          ++rule_counters[i]->matched;
+          ++rule_counters[i]->applied;
+        }
+      }
     }
     base::log(LogLevel::info, kLog, "action ", to_string(a.kind), a.target.empty() ? "" : " on ", a.target,
               a.rule.empty() ? "" : " rule ", a.rule);
@@ -332,12 +339,15 @@ struct Injector::Impl : std::enable_shared_from_this<Impl> {
       for (const auto& rule : scenario->rules) {
         const FaultType* type = find_fault_type(rule.type);
         if (!rule.enabled || !type || !type->plan) continue;
-        for (auto& a : type->plan(rule, rule.match.targets)) schedule(std::move(a));
+        for (auto& a : type->plan(rule, rule.match.targets)) {
+          a.source = rule.name;
+          schedule(std::move(a));
+        }
       }
     }
     for (const auto& step : scenario->timeline) {
       if (step.after != event) continue;
-      schedule(PlannedAction{step.at, step.action, step.target, step.rule});
+      schedule(PlannedAction{step.at, step.action, step.target, step.rule, ""});
     }
   }
 

@@ -21,8 +21,8 @@ const FaultType& instance_offline_fault() {
       const auto duration = r.attributes.ms("duration_ms");
       std::vector<std::string> ts = targets.empty() ? std::vector<std::string>{""} : targets;
       for (const auto& target : ts) {
-        out.push_back(PlannedAction{at, ActionKind::instance_offline, target, ""});
-        if (duration.count() > 0) out.push_back(PlannedAction{at + duration, ActionKind::instance_online, target, ""});
+        out.push_back(PlannedAction{at, ActionKind::instance_offline, target, "", ""});
+        if (duration.count() > 0) out.push_back(PlannedAction{at + duration, ActionKind::instance_online, target, "", ""});
       }
       return out;
     };

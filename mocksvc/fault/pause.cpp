@@ -40,6 +40,7 @@ class Pause final : public MessageFault {
   }
 
   void pass(broker::RelayedFrame frame, FaultContext& ctx) override { handle(std::move(frame), ctx); }
+  bool counts_own_applications() const override { return true; }
 
  private:
   enum class Phase { idle, paused, done };
@@ -60,6 +61,7 @@ class Pause final : public MessageFault {
     phase_ = Phase::paused;
     paused_at_ = ctx.now();
     ctx.count("paused_sessions");
+    ctx.applied();
   }
 
   void handle(broker::RelayedFrame frame, FaultContext& ctx) {

@@ -96,7 +96,7 @@ class RuleStage final : public broker::Stage {
       return;
     }
     ++rt.applied;
-    ++rt.counters->applied;
+    if (!rt.fault->counts_own_applications()) ++rt.counters->applied;
     rt.fault->apply(std::move(frame), ctx);
   }
 

@@ -134,6 +134,8 @@ void FaultContext::count(std::string_view action, std::uint64_t n) {
   runtime_->session->add(action, n);
 }
 
+void FaultContext::applied() { ++runtime_->counters->applied; }
+
 std::mt19937_64& FaultContext::rng() { return runtime_->rng[index_of(direction_)]; }
 
 Clock::time_point FaultContext::session_start() const { return runtime_->session->start_or(stage_->now()); }

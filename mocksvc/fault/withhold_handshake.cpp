@@ -18,6 +18,8 @@ class WithholdHandshake final : public MessageFault {
  public:
   explicit WithholdHandshake(const Rule& r) : duration_(r.attributes.ms("duration_ms")) {}
 
+  bool counts_own_applications() const override { return true; }
+
   void apply(broker::RelayedFrame frame, FaultContext& ctx) override {
     if (!is_handshake(frame.message)) {
       ctx.forward(std::move(frame));
@@ -30,6 +32,7 @@ class WithholdHandshake final : public MessageFault {
       return;
     }
     ctx.count("withheld");
+    ctx.applied();
     if (duration_.count() == 0) return;
     queues_[index_of(ctx.direction())].push(*first_ + duration_, std::move(frame), ctx);
   }

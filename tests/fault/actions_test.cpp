@@ -62,6 +62,7 @@ TEST(AgentDisconnect, DropsAndBringsBackTheAgentOnTime) {
   ASSERT_TRUE(r.run_until(2));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 50ms);
   EXPECT_EQ(r.control.log, (std::vector<std::string>{"disconnect i-0000000000000000a", "reconnect i-0000000000000000a"}));
+  EXPECT_EQ(r.injector.stats().rule("a")->applied, 2u);
 }
 
 TEST(AgentReconnect, ActsOnEveryInstanceWithoutTargets) {

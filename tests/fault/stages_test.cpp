@@ -316,6 +316,8 @@ TEST(CloseAfterMs, ClosesTheClientEveryIntervalWithBye) {
   r.h().advance(2000ms);
   EXPECT_EQ(r.h().closes.size(), 3u);
   EXPECT_EQ(r.h().count("closed"), 3u);
+  EXPECT_EQ(r.rule("c").applied, 3u);  // closes, not frames
+  EXPECT_EQ(r.rule("c").matched, 2u);
 }
 
 TEST(CloseAfterMs, StopsWhenTheScenarioIsReplaced) {
