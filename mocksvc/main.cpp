@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "mocksvc/app/config.hpp"
+#include "mocksvc/app/scenario_run.hpp"
 #include "mocksvc/app/service.hpp"
 
 namespace {
@@ -46,7 +47,19 @@ int main(int argc, char** argv) {
   cli.add_flag("--session-logging", session_logging, "write a transcript of every session to <state-dir>/sessions");
   cli.add_option("--audit-log", audit_log, "audit log path (default <state-dir>/audit.jsonl; - for none)");
   cli.add_option("--seed", seed, "seed for ids and tokens, for reproducible runs");
+  std::string scenario_file;
+  cli.add_option("--scenario", scenario_file, "fault scenario file to activate at start (scenarios/README.md)");
+  app::ScenarioRunOptions run;
+  auto* run_cmd = cli.add_subcommand("run-scenario",
+                                     "run a scenario file's workload with built-in clients and check its expectations");
+  run_cmd->add_option("file", run.file, "the scenario file")->required();
+  run_cmd->add_option("--log-level", run.log_level, "the service's log level during the run (default warn)");
+  run_cmd->add_flag("--verbose", run.verbose, "one line per session");
   CLI11_PARSE(cli, argc, argv);
+  if (*run_cmd) {
+    std::signal(SIGPIPE, SIG_IGN);
+    return app::run_scenario(run, std::cout);
+  }
 
   app::ServiceConfig config = app::default_config();
   auto fail = [](const std::string& why) {
@@ -78,6 +91,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   app::Service service(std::move(config));
+  if (!scenario_file.empty())
+    if (auto r = service.load_scenario(scenario_file); !r) return fail(r.error());
   auto started = service.start();
   if (!started) return fail(started.error());
   std::cout << started->ready_json() << std::endl;

@@ -116,7 +116,31 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
+// The backend's own counters and gauges in Prometheus text (format 0.0.4).
+std::string backend_metrics(const backend::BackendStats& s) {
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help, std::size_t value) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+    out += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  metric("mocksvc_sessions_started_total", "counter", "Sessions started since start or reset.", s.sessions_started);
+  metric("mocksvc_sessions_active", "gauge", "Sessions not yet ended.", s.sessions_active);
+  metric("mocksvc_instances", "gauge", "Managed instances known to the service.", s.instances);
+  metric("mocksvc_audit_events_total", "counter", "API calls recorded in the audit trail since start or reset.",
+         s.audit_events);
+  return out;
+}
+
 }  // namespace
+
+backend::Result<std::string> AdminHooks::scenario() {
+  return AwsError("not_supported", "this service has no fault scenarios", 501);
+}
+
+backend::Result<std::string> AdminHooks::set_scenario(std::string_view) {
+  return AwsError("not_supported", "this service has no fault scenarios", 501);
+}
 
 bool is_admin_path(std::string_view path) {
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
@@ -139,6 +163,7 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
   if (area == "reset" && parts.size() == 2) {
     if (m != "POST") return method_not_allowed();
     backend_.reset();
+    hooks_.on_reset();
     return reply(200, R"({"status":"ok"})");
   }
   if (area == "stats" && parts.size() == 2) {
@@ -154,7 +179,36 @@ HttpResponse AdminApi::handle(const auth::HttpRequest& req) const {
     j["backend"] = b;
     ojson broker = ojson::parse(hooks_.stats(), nullptr, /*allow_exceptions=*/false);
     j["broker"] = broker.is_discarded() ? ojson(nullptr) : broker;
+    ojson faults = ojson::parse(hooks_.fault_stats(), nullptr, /*allow_exceptions=*/false);
+    j["faults"] = faults.is_discarded() ? ojson(nullptr) : faults;
     return reply(200, dump(j));
+  }
+  if (area == "metrics" && parts.size() == 2) {
+    if (m != "GET") return method_not_allowed();
+    HttpResponse r;
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = backend_metrics(backend_.stats()) + hooks_.metrics();
+    return r;
+  }
+  if (area == "scenario" && parts.size() == 2) {
+    if (m == "GET") {
+      auto s = hooks_.scenario();
+      if (!s) return error_reply(s.error());
+      return reply(200, *s);
+    }
+    if (m == "PUT") {
+      if (json_nesting_exceeds(req.body)) return bad_json();
+      auto s = hooks_.set_scenario(req.body);
+      if (!s) return error_reply(s.error());
+      return reply(200, *s);
+    }
+    if (m == "DELETE") {
+      ojson j = ojson::object();
+      j["cleared"] = hooks_.clear_scenario();
+      return reply(200, dump(j));
+    }
+    return method_not_allowed();
   }
   if (area == "audit" && parts.size() == 2) {
     if (m != "GET") return method_not_allowed();

@@ -11,10 +11,12 @@
 //   | not_found          | 404    | unknown route, instance or session                   |
 //   | method_not_allowed | 405    | known route, other method                            |
 //   | conflict           | 409    | instance id taken; drop-client with no client        |
+//   | invalid_scenario   | 400    | a scenario document that does not validate           |
+//   | not_supported      | 501    | scenarios on a service built without them            |
 //
 // Routes:
 //   GET    /_mock/health                          {"status":"ok"}
-//   POST   /_mock/reset                           back to the configured state
+//   POST   /_mock/reset                           back to the configured state; clears the scenario
 //   GET    /_mock/instances                       {"instances":[...]}
 //   POST   /_mock/instances                       add (instance_json.hpp), 201 + the instance
 //   GET    /_mock/instances/{id}
@@ -25,7 +27,13 @@
 //   POST   /_mock/sessions/{id}/terminate         as TerminateSession, from outside
 //   POST   /_mock/sessions/{id}/drop-client       AdminHooks::drop_client
 //   GET    /_mock/preferences, PUT /_mock/preferences   session preferences (snake_case keys)
-//   GET    /_mock/stats                           {"backend":{...},"broker":<AdminHooks::stats>}
+//   GET    /_mock/stats                           {"backend":{...},"broker":<AdminHooks::stats>,
+//                                                  "faults":<AdminHooks::fault_stats>}
+//   GET    /_mock/metrics                         Prometheus text (format 0.0.4), counters mocksvc_*_total
+//   GET    /_mock/scenario                        the active scenario with defaults filled in; 404 if none
+//   PUT    /_mock/scenario                        activate a scenario document (scenarios/README.md);
+//                                                  live sessions switch between messages
+//   DELETE /_mock/scenario                        no scenario
 //   GET    /_mock/audit[?limit=N]                 {"events":[...]}, oldest first
 #pragma once
 
@@ -47,6 +55,20 @@ class AdminHooks {
   virtual bool drop_client(const std::string& session_id) = 0;
   // The broker's counters as a JSON object text.
   virtual std::string stats() = 0;
+
+  // Fault scenarios (fault/). The defaults are a service without them.
+  // The active scenario as JSON; not_found when none is active.
+  virtual backend::Result<std::string> scenario();
+  // Validates and activates a scenario document; the error's code is invalid_scenario.
+  virtual backend::Result<std::string> set_scenario(std::string_view json);
+  // False when none was active.
+  virtual bool clear_scenario() { return false; }
+  // After POST /_mock/reset reset the backend: clear the scenario and the fault counters.
+  virtual void on_reset() {}
+  // The injector's counters as a JSON object text ("null" without faults).
+  virtual std::string fault_stats() { return "null"; }
+  // Prometheus text lines (HELP/TYPE included) appended to the api layer's own.
+  virtual std::string metrics() { return {}; }
 };
 
 // For tests and for a service running without a broker.

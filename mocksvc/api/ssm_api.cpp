@@ -371,16 +371,36 @@ HttpResponse SsmApi::handle(const auth::HttpRequest& request, const RequestConte
   audit.request_parameters_json = body.dump(-1, ' ', false, json::error_handler_t::replace);
   if (auto invalid = validate_input(body, *shape)) return fail(*invalid);
 
+  std::chrono::milliseconds delay{0};
+  if (options_.faults) {
+    const std::string call_target = str(body, "Target");
+    const std::string call_session = str(body, "SessionId");
+    ApiVerdict verdict =
+        options_.faults->before_operation(ApiCallFacts{op, caller.access_key_id, call_target, call_session});
+    delay = verdict.delay;
+    if (verdict.error) {
+      HttpResponse r = fail(*verdict.error);
+      r.delay = delay;
+      return r;
+    }
+  }
+
   backend::StreamEndpoint endpoint;
   endpoint.tls = context.tls;
   endpoint.host =
       context.host.empty() ? std::string(request.header("host").value_or("")) : context.host;
   if (!is_url_authority(endpoint.host)) endpoint.host.clear();  // the backend then uses loopback
   auto result = Dispatch{backend_, caller, body, endpoint}.run(op);
-  if (!result) return fail(result.error());
-  audit.response_elements_json = *result;
-  backend_.record_audit(audit);
-  return aws_json_success(std::move(*result), request_id);
+  HttpResponse r;
+  if (!result) {
+    r = fail(result.error());
+  } else {
+    audit.response_elements_json = *result;
+    backend_.record_audit(audit);
+    r = aws_json_success(std::move(*result), request_id);
+  }
+  r.delay = delay;
+  return r;
 }
 
 }  // namespace mocksvc::api

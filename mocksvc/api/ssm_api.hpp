@@ -31,6 +31,7 @@
 
 #include <chrono>
 
+#include "mocksvc/api/api_faults.hpp"
 #include "mocksvc/api/http.hpp"
 #include "mocksvc/auth/request.hpp"
 #include "mocksvc/backend/backend.hpp"
@@ -41,6 +42,8 @@ struct SsmApiOptions {
   // AWS refuses requests signed more than 15 minutes away from its clock.
   std::chrono::seconds max_clock_skew{900};
   bool check_request_time = true;
+  // Consulted before each operation runs (fault scenarios); must outlive the SsmApi.
+  ApiFaults* faults = nullptr;
 };
 
 // Stateless apart from the Backend it drives; handle() may run on any thread concurrently.

@@ -3,15 +3,19 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "mocksvc/api/aws_json.hpp"
 #include "mocksvc/api/service.hpp"
 #include "mocksvc/app/builtin_targets.hpp"
+#include "mocksvc/app/faults.hpp"
 #include "mocksvc/app/virtual_agents.hpp"
 #include "mocksvc/base/log.hpp"
 #include "mocksvc/base/uuid.hpp"
+#include "mocksvc/fault/injector.hpp"
+#include "mocksvc/fault/scenario.hpp"
 #include "mocksvc/broker/control_channel.hpp"
 #include "mocksvc/broker/real_agent_launcher.hpp"
 #include "mocksvc/net/server.hpp"
@@ -48,6 +52,10 @@ struct Service::Impl final : api::AdminHooks {
   std::unique_ptr<VirtualAgents> agents;
   std::unique_ptr<broker::ControlChannels> control_channels;  // real agents
   std::unique_ptr<broker::RealAgentLauncher> real_agents;
+  std::unique_ptr<fault::Injector> injector;
+  std::unique_ptr<FaultControl> fault_control;
+  std::unique_ptr<ApiFaultsAdapter> api_faults;
+  std::optional<fault::Scenario> pending_scenario;  // set before start()
   std::unique_ptr<api::Service> api;
   std::unique_ptr<net::Server> server;
   std::unique_ptr<BuiltinTargets> targets;
@@ -63,6 +71,54 @@ struct Service::Impl final : api::AdminHooks {
 
   bool drop_client(const std::string& session_id) override { return broker && broker->drop_client(session_id); }
   std::string stats() override { return broker ? broker->stats_json() : "{}"; }
+
+  backend::Result<std::string> scenario() override {
+    auto s = injector ? injector->scenario() : nullptr;
+    if (!s) return backend::AwsError::admin_not_found("no scenario is active");
+    return fault::to_json(*s);
+  }
+  backend::Result<std::string> set_scenario(std::string_view json) override {
+    if (!injector) return backend::AwsError::admin_not_found("the service is not running");
+    auto s = fault::parse_scenario(json, "scenario");
+    if (!s) return backend::AwsError::admin_bad_request("invalid_scenario", s.error().to_string());
+    std::string out = fault::to_json(*s);
+    injector->activate(std::move(*s));
+    return out;
+  }
+  bool clear_scenario() override {
+    if (!injector || !injector->scenario()) return false;
+    injector->clear();
+    return true;
+  }
+  void on_reset() override {
+    if (injector) injector->reset();
+  }
+  std::string fault_stats() override { return injector ? injector->stats_json() : "null"; }
+  std::string metrics() override {
+    std::string out;
+    if (broker) {
+      // The relay's totals, from the same counters as /_mock/stats.
+      auto j = nlohmann::json::parse(broker->stats_json(), nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("totals")) {
+        const auto& t = j["totals"];
+        auto get = [&](const char* k) { return t.value(k, std::uint64_t{0}); };
+        out += "# HELP mocksvc_relay_frames_total Frames relayed between clients and agents, by direction.\n";
+        out += "# TYPE mocksvc_relay_frames_total counter\n";
+        out += "mocksvc_relay_frames_total{direction=\"client_to_agent\"} " +
+               std::to_string(get("frames_client_to_agent")) + "\n";
+        out += "mocksvc_relay_frames_total{direction=\"agent_to_client\"} " +
+               std::to_string(get("frames_agent_to_client")) + "\n";
+        out += "# HELP mocksvc_relay_bytes_total Bytes relayed between clients and agents, by direction.\n";
+        out += "# TYPE mocksvc_relay_bytes_total counter\n";
+        out += "mocksvc_relay_bytes_total{direction=\"client_to_agent\"} " +
+               std::to_string(get("bytes_client_to_agent")) + "\n";
+        out += "mocksvc_relay_bytes_total{direction=\"agent_to_client\"} " +
+               std::to_string(get("bytes_agent_to_client")) + "\n";
+      }
+    }
+    if (injector) out += injector->metrics_text();
+    return out;
+  }
 
   api::HttpResponse transport_error(int status, std::string_view why) const {
     std::string code = status == 413 ? "RequestEntityTooLargeException" : "SerializationException";
@@ -169,7 +225,18 @@ boost::system::result<ServiceInfo, std::string> Service::start() {
   d.real_agents = std::make_unique<broker::RealAgentLauncher>(*d.control_channels, *d.backend);
   d.agents->set_agent_launcher(d.real_agents.get());
   d.broker->set_agent_token_check(d.real_agents->token_check());
-  d.api = std::make_unique<api::Service>(*d.backend, d);
+  d.injector = std::make_unique<fault::Injector>(ex);
+  d.fault_control = std::make_unique<FaultControl>(*d.backend, *d.broker);
+  d.injector->set_service_control(d.fault_control.get());
+  d.injector->set_pipeline_installer([b = d.broker.get()](broker::StageFactory f) { b->set_stage_factory(std::move(f)); });
+  if (d.pending_scenario) {
+    d.injector->activate(std::move(*d.pending_scenario));
+    d.pending_scenario.reset();
+  }
+  d.api_faults = std::make_unique<ApiFaultsAdapter>(*d.injector);
+  api::SsmApiOptions api_options;
+  api_options.faults = d.api_faults.get();
+  d.api = std::make_unique<api::Service>(*d.backend, d, api_options);
 
   if (cfg.audit_log != "-") {
     fs::path audit_path = cfg.audit_log.empty() ? cfg.state_dir / "audit.jsonl" : fs::path(cfg.audit_log);
@@ -221,6 +288,7 @@ void Service::stop() {
   Impl& d = *impl_;
   if (!d.started || d.stopped) return;
   d.stopped = true;
+  if (d.injector) d.injector->stop();
   if (d.broker) d.broker->shutdown();
   if (d.server) d.server->stop();
   if (d.targets) d.targets->stop();
@@ -230,5 +298,30 @@ void Service::stop() {
     d.backend->set_audit_sink(nullptr);
   }
 }
+
+void Service::set_scenario(fault::Scenario scenario) {
+  Impl& d = *impl_;
+  if (d.injector) {
+    d.injector->activate(std::move(scenario));
+  } else {
+    d.pending_scenario = std::move(scenario);
+  }
+}
+
+boost::system::result<void, std::string> Service::load_scenario(const std::filesystem::path& file) {
+  auto s = fault::load_scenario_file(file);
+  if (!s) return boost::system::result<void, std::string>(boost::system::in_place_error, s.error().to_string());
+  set_scenario(std::move(*s));
+  return {};
+}
+
+void Service::clear_scenario() {
+  Impl& d = *impl_;
+  d.pending_scenario.reset();
+  if (d.injector) d.injector->clear();
+}
+
+fault::Injector& Service::faults() { return *impl_->injector; }
+FaultControl& Service::fault_control() { return *impl_->fault_control; }
 
 }  // namespace mocksvc::app

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/system/result.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +13,14 @@
 #include "mocksvc/backend/backend.hpp"
 #include "mocksvc/broker/broker.hpp"
 
+namespace mocksvc::fault {
+class Injector;
+struct Scenario;
+}  // namespace mocksvc::fault
+
 namespace mocksvc::app {
+
+class FaultControl;
 
 // How to reach a running service.
 struct ServiceInfo {
@@ -49,6 +57,17 @@ class Service {
   const ServiceConfig& config() const;
   backend::Backend& backend();
   broker::Broker& broker();
+
+  // Fault scenarios (scenarios/README.md): activate one (replacing any), load one from a file,
+  // or clear it. Live sessions switch pipelines between messages. Before start() the scenario
+  // waits and is activated by start().
+  void set_scenario(fault::Scenario scenario);
+  boost::system::result<void, std::string> load_scenario(const std::filesystem::path& file);
+  void clear_scenario();
+  // Valid after start(): counters, rule switches, timeline events.
+  fault::Injector& faults();
+  // Valid after start(): hooks for real agents' control channels.
+  FaultControl& fault_control();
 
  private:
   struct Impl;
