@@ -14,10 +14,10 @@
 #include "mocksvc/app/virtual_agents.hpp"
 #include "mocksvc/base/log.hpp"
 #include "mocksvc/base/uuid.hpp"
-#include "mocksvc/fault/injector.hpp"
-#include "mocksvc/fault/scenario.hpp"
 #include "mocksvc/broker/control_channel.hpp"
 #include "mocksvc/broker/real_agent_launcher.hpp"
+#include "mocksvc/fault/injector.hpp"
+#include "mocksvc/fault/scenario.hpp"
 #include "mocksvc/net/server.hpp"
 #include "mocksvc/runtime/io_threads.hpp"
 

@@ -1,6 +1,6 @@
-// corrupt: flips bits in the payload or in the PayloadDigest. Both the official client and agent
-// then fail the digest check and drop the message without an ack, so its sender retransmits it
-// (data-channel.md §5).
+// corrupt: flips bits in the payload or in the PayloadDigest. The official client then fails the
+// digest check and drops the message without an ack, so the agent retransmits it (data-channel.md
+// §5); the official agent checks no digest and takes damaged input as it is (agent.md §4).
 #include "mocksvc/fault/types.hpp"
 
 namespace mocksvc::fault {
