@@ -4,6 +4,7 @@
 // until SIGINT or SIGTERM, then closes everything. A refused registration prints
 // {"event":"failed",...} and exits 1; bad flags exit 2.
 #include <csignal>
+#include <sys/resource.h>
 #include <iostream>
 #include <mutex>
 
@@ -21,6 +22,15 @@ constexpr std::chrono::seconds kStopGrace{5};
 
 std::mutex stdout_mu;
 
+// Each agent holds a socket (two while a session runs): lift the soft open-files limit to the
+// hard one, as a fleet of thousands needs.
+void raise_open_files_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);
+}
+
 void print_line(const std::string& line) {
   std::lock_guard lock(stdout_mu);
   std::cout << line << std::endl;
@@ -37,6 +47,7 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   mocksvc::base::set_log_level(parsed.options->log_level);
+  raise_open_files_limit();
 
   // Signals are taken synchronously by this thread: block them before any thread starts.
   sigset_t signals;
