@@ -17,8 +17,6 @@ namespace {
 
 // The JSON 1.1 protocol's content type (agent.md §7).
 constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
-// What the agent's hand-built ssmmessages REST client sends as User-Agent (§1).
-constexpr std::string_view kGoUserAgent = "Go-http-client/1.1";
 constexpr int kChannelTokenStatus = 201;
 
 // A transport failure or a refused signature, as a CallResult with no status.

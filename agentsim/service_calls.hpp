@@ -67,6 +67,9 @@ boost::asio::awaitable<Outcome<std::string>> fetch_channel_token(const Endpoint&
                                                                  const mocksvc::auth::Credentials& credentials,
                                                                  std::string path, std::string body);
 
+// What gorilla/websocket and Go's HTTP client send as User-Agent (agent.md §1, §2.2).
+inline constexpr std::string_view kGoUserAgent = "Go-http-client/1.1";
+
 // The SigV4 upgrade signature of the channel WebSockets: host;x-amz-date[;x-amz-security-token]
 // with the empty payload hash (§2.2).
 std::function<void(mocksvc::auth::HttpRequest&)> websocket_signer(mocksvc::auth::Credentials credentials,

@@ -154,6 +154,7 @@ TEST_F(AgentTest, ReportsHealthThenOpensASignedControlChannel) {
   EXPECT_EQ(reqs[3].what, "ws control");
   EXPECT_EQ(reqs[3].request.target, std::string("/v1/control-channel/") + kInstance + "?role=subscribe&stream=input");
   EXPECT_EQ(signed_headers(reqs[3].request), "host;x-amz-date");
+  EXPECT_EQ(reqs[3].request.header("User-Agent").value_or(""), "Go-http-client/1.1");
   for (const auto& r : reqs) EXPECT_TRUE(r.signature_ok) << r.what << ": " << r.verify_error;
 
   ASSERT_TRUE(fake_.wait([&] { return !fake_.control(0).texts.empty(); }));
