@@ -134,6 +134,9 @@ asio::awaitable<void> Server::Shared::accept_connections() {
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // Replies are small and often come in pairs (an acknowledge, then the output it answers):
+    // with Nagle the second waits for the peer's delayed ACK, about 40 ms on Linux.
+    socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
     asio::co_spawn(ex, [self, s = std::move(socket)]() mutable { return self->run_connection(std::move(s)); },
                    asio::detached);

@@ -11,6 +11,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "mocksvc/net/http_client.hpp"
 #include "mocksvc/net/server.hpp"
 #include "mocksvc/net/ws_client.hpp"
@@ -232,6 +237,35 @@ TEST_F(ServerTest, KeepsManyMessagesInOrder) {
   for (int i = 0; i < 2000; ++i) (*peer)->send_text(std::to_string(i));
   ASSERT_TRUE(c->wait_for(2000));
   for (int i = 0; i < 2000; ++i) ASSERT_EQ(c->got[static_cast<std::size_t>(i)], "T:" + std::to_string(i));
+}
+
+// TCP_NODELAY of every socket in this process whose local port is `port` and that has a peer
+// (accepted connections; the listener has none).
+std::vector<int> nodelay_of_accepted(unsigned short port) {
+  std::vector<int> found;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return found;
+  while (dirent* e = ::readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (fd <= 2) continue;
+    sockaddr_in local{}, peer{};
+    socklen_t len = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 || local.sin_family != AF_INET) continue;
+    len = sizeof peer;
+    if (ntohs(local.sin_port) != port || ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int on = 0;
+    len = sizeof on;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0) found.push_back(on);
+  }
+  ::closedir(dir);
+  return found;
+}
+
+TEST_F(ServerTest, AcceptedConnectionsSendSmallFramesWithoutNagleDelay) {
+  auto c = std::make_shared<Collector>();
+  auto peer = run(open_ws(url("ws", "/echo"), nullptr, c));
+  ASSERT_TRUE(peer) << peer.error();
+  EXPECT_EQ(nodelay_of_accepted(port_), std::vector<int>{1});
 }
 
 TEST_F(ServerTest, StopClosesOpenWebSockets) {
