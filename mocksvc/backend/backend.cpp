@@ -903,6 +903,9 @@ Result<InstancePage> Backend::describe_instance_information(
 }
 
 Result<void> Backend::update_instance_information(const Caller& caller, const InstanceReport& r) {
+  // A CustomIdentity agent's very first call is this health ping (agent.md §7): answering
+  // InvalidInstanceId sends it into hibernation, so an unknown id is adopted here too.
+  if (!find_instance(r.instance_id)) (void)agents().adopt_unknown_instance(caller, r.instance_id);
   std::lock_guard lock(state_->mu);
   Instance* inst = state_->find_visible_instance(r.instance_id, caller);
   if (!inst) {

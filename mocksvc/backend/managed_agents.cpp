@@ -199,21 +199,9 @@ Result<std::string> ManagedAgents::create_control_channel(const Caller& caller,
   }
   auto inst = backend_.find_instance(id);
   if (!inst) {
-    if (!state_->auto_register) return deny("no such managed instance");
-    if (!is_valid_instance_id(id)) {
-      return deny(
-          "an instance id is i- followed by 8 or 17 lower-case hex digits, or mi- "
-          "followed by 17");
-    }
-    InstanceSpec spec;
-    spec.instance_id = id;
-    spec.account_id = caller.account_id;
-    spec.region = caller.region;
-    spec.kind = InstanceKind::agent;
-    auto added = backend_.add_instance(spec);
-    // Two first connections may race: the loser finds the winner's record.
-    inst = added ? std::optional<InstanceInfo>(*added) : backend_.find_instance(id);
-    if (!inst) return deny("the instance could not be registered");
+    auto adopted = adopt_unknown_instance(caller, id);
+    if (!adopted) return deny(adopted.error());
+    inst = std::move(*adopted);
   }
   if (inst->spec.kind != InstanceKind::agent) {
     return deny(
@@ -230,6 +218,27 @@ Result<std::string> ManagedAgents::create_control_channel(const Caller& caller,
   push_token(state_->control_tokens[id], {token, id, now + state_->token_ttl}, now,
              kMaxChannelTokens);
   return token;
+}
+
+boost::system::result<InstanceInfo, std::string> ManagedAgents::adopt_unknown_instance(
+    const Caller& caller, std::string_view instance_id) {
+  using R = boost::system::result<InstanceInfo, std::string>;
+  const std::string id(instance_id);
+  if (!state_->auto_register) return R(boost::system::in_place_error, "no such managed instance");
+  if (!is_valid_instance_id(id)) {
+    return R(boost::system::in_place_error,
+             "an instance id is i- followed by 8 or 17 lower-case hex digits, or mi- followed by 17");
+  }
+  InstanceSpec spec;
+  spec.instance_id = id;
+  spec.account_id = caller.account_id;
+  spec.region = caller.region;
+  spec.kind = InstanceKind::agent;
+  auto added = backend_.add_instance(spec);
+  // Two first contacts may race: the loser finds the winner's record.
+  auto inst = added ? std::optional<InstanceInfo>(*added) : backend_.find_instance(id);
+  if (!inst) return R(boost::system::in_place_error, "the instance could not be registered");
+  return *inst;
 }
 
 bool ManagedAgents::check_control_channel_token(std::string_view instance_id,

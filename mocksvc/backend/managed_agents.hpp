@@ -7,9 +7,9 @@
 // How an agent's instance id becomes known: an instance of kind "agent" in the configuration
 // or added through /_mock/instances; RegisterManagedInstance with a valid activation (a new
 // "mi-" + 17 hex instance); or, with BackendConfig::auto_register_agents (default on), the
-// first authenticated CreateControlChannel for an unknown, well-formed id, which creates an
-// agent instance in the caller's account and region, so a CustomIdentity agent with any id
-// just shows up.
+// first authenticated contact from an unknown, well-formed id (the agent's opening
+// UpdateInstanceInformation, or CreateControlChannel), which creates an agent instance in the
+// caller's account and region, so a CustomIdentity agent with any id just shows up.
 //
 // Owned by the Backend (Backend::agents()). Every method may be called from any thread; one
 // internal mutex guards the state, and it is never held while calling into the Backend.
@@ -119,6 +119,10 @@ class ManagedAgents {
   // instance, credentials bound to another instance, or an unknown id that cannot be
   // auto-registered.
   Result<std::string> create_control_channel(const Caller& caller, std::string_view instance_id);
+  // Creates an agent instance for an unknown id on its first authenticated contact, when
+  // auto_register_agents allows it; the error says why not.
+  boost::system::result<InstanceInfo, std::string> adopt_unknown_instance(const Caller& caller,
+                                                                          std::string_view instance_id);
   bool check_control_channel_token(std::string_view instance_id, std::string_view token) const;
   // CreateDataChannel: a token for the agent side of `session_id`, only for an active session
   // whose target is an agent instance (of the caller's credentials, when they are bound to

@@ -619,7 +619,8 @@ TEST_F(BackendTest, UpdateInstanceInformationRecordsTheAgentReport) {
   EXPECT_EQ(info->ssm_connection_channel, "ssmmessages");
   EXPECT_EQ(info->last_ping, clock.now());
 
-  r.instance_id = "mi-00000000000000000";
+  // Unknown well-formed ids are adopted as agents (managed_agents_test.cpp); malformed ones are not.
+  r.instance_id = "bogus";
   auto e = backend.update_instance_information(alice(), r);
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code, "InvalidInstanceId");

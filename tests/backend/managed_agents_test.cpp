@@ -147,6 +147,32 @@ TEST_F(NoAutoRegisterTest, UnknownInstanceIsDenied) {
   EXPECT_FALSE(backend.find_instance("mi-00000000000000abc"));
 }
 
+TEST_F(NoAutoRegisterTest, UnknownInstanceReportingIsInvalidInstanceId) {
+  InstanceReport r;
+  r.instance_id = "mi-00000000000000abc";
+  auto res = backend.update_instance_information(alice(), r);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code, "InvalidInstanceId");
+}
+
+// A CustomIdentity agent's first call is UpdateInstanceInformation (agent.md §7); refusing it
+// sends the real agent into hibernation, so the id is adopted on that call already.
+TEST_F(ManagedAgentsTest, FirstUpdateInstanceInformationAdoptsAnUnknownAgent) {
+  InstanceReport r;
+  r.instance_id = "mi-00000000000000abc";
+  r.agent_version = "3.3.0.0";
+  r.platform_type = "Linux";
+  ASSERT_TRUE(backend.update_instance_information(alice(), r));
+  auto inst = backend.find_instance("mi-00000000000000abc");
+  ASSERT_TRUE(inst);
+  EXPECT_EQ(inst->spec.kind, InstanceKind::agent);
+  EXPECT_EQ(inst->spec.account_id, kAccount);
+  EXPECT_EQ(inst->spec.agent_version, "3.3.0.0");
+  EXPECT_FALSE(inst->agent_connected);
+  auto token = agents().create_control_channel(alice(), "mi-00000000000000abc");
+  EXPECT_TRUE(token);
+}
+
 // ---- Data channel ----
 
 TEST_F(ManagedAgentsTest, DataChannelTokenForALiveSessionOnTheAgent) {
