@@ -70,7 +70,25 @@ struct Service::Impl final : api::AdminHooks {
   }
 
   bool drop_client(const std::string& session_id) override { return broker && broker->drop_client(session_id); }
-  std::string stats() override { return broker ? broker->stats_json() : "{}"; }
+  std::string stats() override {
+    if (!broker) return "{}";
+    auto j = nlohmann::ordered_json::parse(broker->stats_json(), nullptr, false);
+    if (control_channels && j.is_object()) {
+      auto c = control_channels->stats();
+      nlohmann::ordered_json cc;
+      cc["connected"] = c.connected;
+      cc["opened"] = c.opened;
+      cc["refused"] = c.refused;
+      cc["replaced"] = c.replaced;
+      cc["closed"] = c.closed;
+      cc["frames"] = c.frames;
+      cc["bad_frames"] = c.bad_frames;
+      cc["ignored_frames"] = c.ignored_frames;
+      cc["tasks_completed"] = c.tasks_completed;
+      j["control_channels"] = std::move(cc);
+    }
+    return j.dump();
+  }
 
   backend::Result<std::string> scenario() override {
     auto s = injector ? injector->scenario() : nullptr;
@@ -227,6 +245,11 @@ boost::system::result<ServiceInfo, std::string> Service::start() {
   d.broker->set_agent_token_check(d.real_agents->token_check());
   d.injector = std::make_unique<fault::Injector>(ex);
   d.fault_control = std::make_unique<FaultControl>(*d.backend, *d.broker);
+  // agent_disconnect on a real agent cuts its control channel the way a network failure does:
+  // no close frame; the agent notices and reconnects with its own backoff (agent.md §2.6).
+  d.fault_control->set_real_agent_hooks({[c = d.control_channels.get()](const std::string& id) {
+    return c->close(id, {broker::CloseSpec::Kind::abrupt, 1006, ""});
+  }});
   d.injector->set_service_control(d.fault_control.get());
   d.injector->set_pipeline_installer([b = d.broker.get()](broker::StageFactory f) { b->set_stage_factory(std::move(f)); });
   if (d.pending_scenario) {

@@ -226,6 +226,18 @@ ControlChannelStats ControlChannels::stats() const {
   return s;
 }
 
+bool ControlChannels::close(std::string_view instance_id, CloseSpec spec) {
+  std::shared_ptr<Peer> peer;
+  {
+    std::lock_guard lock(mu_);
+    auto it = channels_.find(instance_id);
+    if (it == channels_.end()) return false;
+    peer = it->second.peer;
+  }
+  peer->close(std::move(spec));
+  return true;
+}
+
 void ControlChannels::close_all() {
   std::vector<std::shared_ptr<Peer>> peers;
   {

@@ -73,6 +73,10 @@ class ControlChannels {
   std::string agent_version(std::string_view instance_id) const;
   std::vector<std::string> connected_instances() const;
   ControlChannelStats stats() const;
+  // Closes one instance's channel as `spec` says (fault scenarios: an abrupt close is what a
+  // network failure looks like to the agent, which then reconnects, agent.md §2.6). False
+  // when the instance has no open channel.
+  bool close(std::string_view instance_id, CloseSpec spec);
   // Closes every channel (service stopping).
   void close_all();
 

@@ -256,6 +256,18 @@ TEST_F(ControlChannelTest, ASecondConnectionReplacesTheFirst) {
   EXPECT_EQ(ping(), backend::PingStatus::connection_lost);
 }
 
+TEST_F(ControlChannelTest, CloseCutsOneInstancesChannelAsAsked) {
+  EXPECT_FALSE(channels.close(kAgent, {CloseSpec::Kind::abrupt, 1006, ""}));
+  auto peer = std::make_shared<FakePeer>();
+  auto in = open_channel(peer);
+  ASSERT_TRUE(channels.close(kAgent, {CloseSpec::Kind::abrupt, 1006, ""}));
+  auto spec = peer->wait_closed();
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->kind, CloseSpec::Kind::abrupt);
+  in->on_closed(false, "reset");
+  EXPECT_EQ(ping(), backend::PingStatus::connection_lost);
+}
+
 TEST_F(ControlChannelTest, TaskCompleteIsAcknowledgedWithItsMessageIdEveryTime) {
   auto peer = std::make_shared<FakePeer>();
   auto in = open_channel(peer);
