@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 extern char** environ;
 
@@ -29,15 +31,15 @@ struct ExecImage {
   std::vector<char*> argv;
   std::vector<char*> envp;
 
-  ExecImage(const std::vector<std::string>& a, bool terminal) : args(a) {
+  explicit ExecImage(const std::vector<std::string>& a) : args(a) {
     bool have_lang = false;
     for (char** e = environ; e && *e; ++e) {
       std::string_view kv(*e);
-      if (terminal && kv.starts_with("TERM=")) continue;
-      if (kv.starts_with("LANG=")) have_lang = true;
+      if (kv.starts_with("TERM=")) continue;
+      if (kv.starts_with("LANG=") && kv.size() > 5) have_lang = true;
       env.emplace_back(kv);
     }
-    if (terminal) env.emplace_back("TERM=xterm-256color");
+    env.emplace_back("TERM=xterm-256color");
     if (!have_lang) env.emplace_back("LANG=C.UTF-8");
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -47,8 +49,8 @@ struct ExecImage {
 };
 
 // In the child: default signal dispositions and an empty mask (the mock may ignore SIGPIPE or
-// block signals for its threads), and no inherited descriptors beyond 0-2.
-void reset_child_state() {
+// block signals for its threads), and no inherited descriptors above `last_kept`.
+void reset_child_state(int last_kept) {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
@@ -58,16 +60,63 @@ void reset_child_state() {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  const unsigned first = static_cast<unsigned>(last_kept) + 1;
 #ifdef SYS_close_range
-  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  if (syscall(SYS_close_range, first, ~0U, 0U) == 0) return;
 #endif
   const long max_fd = sysconf(_SC_OPEN_MAX);
-  for (long fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd) close(static_cast<int>(fd));
+  for (long fd = first; fd < (max_fd > 0 ? max_fd : 1024); ++fd) close(static_cast<int>(fd));
 }
 
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
+}
+
+// Moves a close-on-exec descriptor above 0-2, so dup2 onto the child's stdio cannot clobber it
+// even when the mock runs with a standard descriptor closed.
+bool lift_above_stdio(int& fd) {
+  if (fd > 2) return true;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return false;
+  close(fd);
+  fd = moved;
+  return true;
+}
+
+// Go's findExecutable: exists, is not a directory, and the mock may execute it.
+bool is_executable_file(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return false;
+  return faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
+}
+
+// Go's filepath.Join(dir, file) for a clean file name: one separator, "./" dropped.
+std::string join_path(std::string_view dir, std::string_view file) {
+  if (dir == ".") return std::string(file);
+  std::string p(dir);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p != "/") p += '/';
+  return p + std::string(file);
+}
+
+// exec.LookPath for a name without '/': the first executable hit along $PATH (an empty entry
+// means "."); a hit through a relative entry is refused as Go 1.19+ refuses it.
+std::variant<std::string, StartFailure> look_path(const std::string& name) {
+  const char* path_env = std::getenv("PATH");
+  std::string_view path = path_env ? path_env : "";
+  while (!path.empty()) {
+    const auto colon = path.find(':');
+    std::string_view dir = path.substr(0, colon);
+    path = colon == std::string_view::npos ? std::string_view{} : path.substr(colon + 1);
+    if (colon != std::string_view::npos && path.empty()) path = ".";  // a trailing ':' is "."
+    if (dir.empty()) dir = ".";
+    std::string candidate = join_path(dir, name);
+    if (!is_executable_file(candidate)) continue;
+    if (candidate.front() != '/') return StartFailure{StartFailure::Kind::relative_path, name, 0};
+    return candidate;
+  }
+  return StartFailure{StartFailure::Kind::not_found, name, 0};
 }
 
 }  // namespace
@@ -85,7 +134,7 @@ boost::system::result<PtyChild> spawn_on_pty(const std::vector<std::string>& arg
     return ec;
   }
   if (rows && cols) set_pty_size(master, rows, cols);
-  ExecImage image(argv, /*terminal=*/true);
+  ExecImage image(argv);
 
   const pid_t pid = fork();
   if (pid < 0) {
@@ -101,48 +150,83 @@ boost::system::result<PtyChild> spawn_on_pty(const std::vector<std::string>& arg
     dup2(slave, 0);
     dup2(slave, 1);
     dup2(slave, 2);
-    reset_child_state();
+    reset_child_state(2);
     execve(image.argv[0], image.argv.data(), image.envp.data());
     _exit(127);
   }
   return PtyChild{pid, master};
 }
 
-boost::system::result<PipeChild> spawn_with_pipes(const std::vector<std::string>& argv) {
-  if (argv.empty()) return error_code(EINVAL, boost::system::system_category());
-  int in[2] = {-1, -1};
+std::variant<CommandChild, StartFailure> spawn_command(const std::vector<std::string>& argv,
+                                                       bool merge_output) {
+  if (argv.empty() || argv[0].empty()) return StartFailure{StartFailure::Kind::no_command, "", 0};
+  std::string path = argv[0];
+  if (path.find('/') == std::string::npos) {
+    auto found = look_path(path);
+    if (auto* failure = std::get_if<StartFailure>(&found)) return std::move(*failure);
+    path = std::get<std::string>(std::move(found));
+  }
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
+  int status[2] = {-1, -1};  // the child writes its execve errno here; exec closes it
+  int null_fd = -1;
   auto fail = [&] {
-    auto ec = last_error();
-    for (int* p : {in, out, err}) {
+    StartFailure failure{StartFailure::Kind::exec_failed, path, errno};
+    for (int* p : {out, err, status}) {
       close_fd(p[0]);
       close_fd(p[1]);
     }
-    return ec;
+    close_fd(null_fd);
+    return failure;
   };
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return fail();
-  if (pipe2(out, O_CLOEXEC) != 0) return fail();
-  if (pipe2(err, O_CLOEXEC) != 0) return fail();
-  ExecImage image(argv, /*terminal=*/false);
+  if (pipe2(out, O_CLOEXEC) != 0 || !lift_above_stdio(out[0]) || !lift_above_stdio(out[1])) return fail();
+  if (!merge_output &&
+      (pipe2(err, O_CLOEXEC) != 0 || !lift_above_stdio(err[0]) || !lift_above_stdio(err[1]))) {
+    return fail();
+  }
+  if (pipe2(status, O_CLOEXEC) != 0 || !lift_above_stdio(status[0]) || !lift_above_stdio(status[1])) {
+    return fail();
+  }
+  null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0 || !lift_above_stdio(null_fd)) return fail();
+  ExecImage image(argv);
 
   const pid_t pid = fork();
   if (pid < 0) return fail();
   if (pid == 0) {
     setsid();
-    dup2(in[1], 0);
+    dup2(null_fd, 0);
     dup2(out[1], 1);
-    dup2(err[1], 2);
-    reset_child_state();
-    execve(image.argv[0], image.argv.data(), image.envp.data());
+    dup2(merge_output ? out[1] : err[1], 2);
+    // The status pipe becomes fd 3, still close-on-exec; everything above it is closed.
+    if (status[1] != 3) dup2(status[1], 3);
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    reset_child_state(3);
+    execve(path.c_str(), image.argv.data(), image.envp.data());
+    const int exec_errno = errno;
+    ssize_t ignored = write(3, &exec_errno, sizeof exec_errno);
+    (void)ignored;
     _exit(127);
   }
-  close_fd(in[1]);
   close_fd(out[1]);
   close_fd(err[1]);
-  // The child reads stdin from a stream socket; shut our read side so only writes remain.
-  shutdown(in[0], SHUT_RD);
-  return PipeChild{pid, in[0], out[0], err[0]};
+  close_fd(status[1]);
+  close_fd(null_fd);
+  int exec_errno = 0;
+  ssize_t n = 0;
+  do {
+    n = read(status[0], &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  close_fd(status[0]);
+  if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+    int ignored = 0;
+    while (waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    close_fd(out[0]);
+    close_fd(err[0]);
+    return StartFailure{StartFailure::Kind::exec_failed, path, exec_errno};
+  }
+  return CommandChild{pid, out[0], err[0]};
 }
 
 void set_pty_size(int master_fd, unsigned rows, unsigned cols) {

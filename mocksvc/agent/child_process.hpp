@@ -1,6 +1,7 @@
-// Real processes for the pty-mode shell plugins: /bin/sh on a fresh pseudo-terminal, or
-// `sh -c` with separate stdin/stdout/stderr, each in its own session so the whole process group
-// can be signalled and killed. Only async-signal-safe calls run between fork and exec.
+// Real processes for the pty-mode shell plugins: /bin/sh on a fresh pseudo-terminal, or a
+// NonInteractiveCommands program started as Go's os/exec starts it (PATH lookup, stdin from
+// /dev/null, stdout and stderr on pipes), each in its own session so the whole process group can
+// be signalled and killed. Only async-signal-safe calls run between fork and exec.
 // Plain POSIX; the plugins wrap the returned descriptors in Asio objects on their strand.
 #pragma once
 
@@ -8,9 +9,12 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/system/result.hpp>
+
+#include "mocksvc/agent/command_line.hpp"
 
 namespace mocksvc::agent {
 
@@ -19,19 +23,27 @@ struct PtyChild {
   int master_fd = -1;  // read: terminal output; write: keystrokes
 };
 
-struct PipeChild {
+struct CommandChild {
   pid_t pid = -1;
-  int stdin_fd = -1;   // one end of a socketpair, so writes after the child exits fail with
-                       // EPIPE instead of raising SIGPIPE in the mock (Asio sends MSG_NOSIGNAL)
   int stdout_fd = -1;
-  int stderr_fd = -1;
+  int stderr_fd = -1;  // -1 when stderr shares the stdout pipe
 };
 
-// argv[0] is the program path. The child gets the mock's environment plus TERM=xterm-256color
-// (pty only) and LANG=C.UTF-8 when LANG is unset (agent.md §6.5). rows/cols 0 leave the size unset.
+// Both children get the mock's environment plus TERM=xterm-256color, and LANG=C.UTF-8 when LANG
+// is unset or empty (agent.md §6.5).
+
+// argv[0] is the program path. rows/cols 0 leave the size unset.
 boost::system::result<PtyChild> spawn_on_pty(const std::vector<std::string>& argv, unsigned rows,
                                              unsigned cols);
-boost::system::result<PipeChild> spawn_with_pipes(const std::vector<std::string>& argv);
+
+// Starts argv as exec.Command(argv[0], argv[1:]...).Start() does in the real agent: a name
+// without '/' is looked up in the mock's $PATH (regular files the mock may execute; a hit
+// through a relative entry is refused), execve runs it with argv[0] as given (no shell fallback
+// for ENOEXEC), stdin reads /dev/null. With merge_output stderr shares the stdout pipe, as the
+// agent's single output file does without separateOutputStream. The exec outcome comes back
+// over a close-on-exec pipe, so a failed execve is a StartFailure, not an exit status.
+std::variant<CommandChild, StartFailure> spawn_command(const std::vector<std::string>& argv,
+                                                       bool merge_output);
 
 // TIOCSWINSZ on a pty master.
 void set_pty_size(int master_fd, unsigned rows, unsigned cols);

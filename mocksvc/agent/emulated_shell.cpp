@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <utility>
 
@@ -19,6 +22,9 @@ constexpr std::string_view kKernelVersion = "#1 SMP PREEMPT_DYNAMIC";
 // $(...) nesting and captured output are bounded so a hostile line cannot exhaust memory.
 constexpr int kMaxSubstitutionDepth = 8;
 constexpr std::size_t kMaxCapture = 1 << 20;
+// Nesting of parentheses and unary operators within one $((...)); the message for going deeper
+// is ours (dash has no limit).
+constexpr int kMaxArithmeticNesting = 256;
 // GNU coreutils quote operands with U+2018/U+2019 under LANG=C.UTF-8.
 constexpr std::string_view kLq = "\xE2\x80\x98";
 constexpr std::string_view kRq = "\xE2\x80\x99";
@@ -87,6 +93,332 @@ bool expand_escapes(std::string_view s, std::string& out, bool octal_needs_zero)
   return true;
 }
 
+// The index of the ')' that closes the "$(" at text[i], npos if none (quotes inside are skipped).
+std::size_t command_substitution_end(std::string_view text, std::size_t i) {
+  int level = 0;
+  char quote = 0;
+  for (std::size_t j = i + 1; j < text.size(); ++j) {
+    if (quote) {
+      if (text[j] == quote) quote = 0;
+      continue;
+    }
+    if (text[j] == '\'' || text[j] == '"') quote = text[j];
+    else if (text[j] == '(') ++level;
+    else if (text[j] == ')' && --level == 0) return j;
+  }
+  return std::string_view::npos;
+}
+
+// The index of the second ')' of the "))" that closes the "$((" at text[i], npos if none. As in
+// dash's parser, parentheses inside pair up and a lone ')' at depth 0 is part of the expression.
+std::size_t arithmetic_end(std::string_view text, std::size_t i) {
+  int level = 0;
+  for (std::size_t j = i + 3; j < text.size(); ++j) {
+    if (text[j] == '(') {
+      ++level;
+    } else if (text[j] == ')') {
+      if (level > 0) --level;
+      else if (j + 1 < text.size() && text[j + 1] == ')') return j + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The end of the "$(...)" or "$((...))" starting at text[i]: the index of its last character.
+std::size_t substitution_end(std::string_view text, std::size_t i) {
+  if (i + 2 < text.size() && text[i + 2] == '(') {
+    if (auto end = arithmetic_end(text, i); end != std::string_view::npos) return end;
+  }
+  return command_substitution_end(text, i);
+}
+
+// A variable's value as an arithmetic operand, as dash's atomax(value, 0) reads it: strtoimax
+// with base 0 (0x.. hex, 0.. octal), surrounding blanks allowed, empty is 0, and anything else
+// (trailing junk, out of range) is not a number.
+std::optional<std::int64_t> shell_number(const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  const std::intmax_t v = std::strtoimax(value.c_str(), &end, 0);
+  if (errno == ERANGE) return std::nullopt;
+  while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
+  if (*end) return std::nullopt;
+  return static_cast<std::int64_t>(v);
+}
+
+// One $((...)) expression, evaluated as dash does: 64-bit integers (wrapping where C would be
+// undefined), C precedence and associativity for ! ~ + - * / % << >> < <= > >= == != & ^ | && ||
+// ?: and the assignments = += -= *= /= %= <<= >>= &= ^= |=; operands skipped by && || ?: neither
+// assign nor fail. Errors carry dash's text, e.g. arithmetic expression: division by zero: "1/0".
+class ArithmeticEvaluator {
+ public:
+  using Lookup = std::function<std::optional<std::string>(const std::string&)>;
+  using Assign = std::function<void(const std::string&, std::int64_t)>;
+
+  ArithmeticEvaluator(std::string_view expr, Lookup lookup, Assign assign)
+      : s_(expr), lookup_(std::move(lookup)), assign_(std::move(assign)) {}
+
+  // The value, or nullopt with error() set.
+  std::optional<std::int64_t> evaluate() {
+    const std::int64_t v = assignment();
+    if (error_.empty()) {
+      skip_blanks();
+      if (pos_ < s_.size()) fail("expecting EOF");
+    }
+    if (!error_.empty()) return std::nullopt;
+    return v;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  using U = std::uint64_t;
+  static std::int64_t wrap(U v) { return static_cast<std::int64_t>(v); }
+
+  void fail(std::string_view what) {
+    if (error_.empty()) error_ = "arithmetic expression: " + std::string(what) + ": \"" + std::string(s_) + "\"";
+  }
+  bool failed() const { return !error_.empty(); }
+
+  void skip_blanks() {
+    while (pos_ < s_.size() && (is_blank(s_[pos_]) || s_[pos_] == '\n')) ++pos_;
+  }
+  // Takes `op` unless the character after it is in `not_before` (so "<" does not take "<=").
+  bool take(std::string_view op, std::string_view not_before = "") {
+    skip_blanks();
+    if (s_.substr(pos_).substr(0, op.size()) != op) return false;
+    const std::size_t after = pos_ + op.size();
+    if (after < s_.size() && not_before.find(s_[after]) != std::string_view::npos) return false;
+    pos_ = after;
+    return true;
+  }
+
+  // a op b for the binary and compound-assignment operators (0 after a failure).
+  std::int64_t apply(std::string_view op, std::int64_t a, std::int64_t b) {
+    if (op == "*") return wrap(static_cast<U>(a) * static_cast<U>(b));
+    if (op == "/" || op == "%") {
+      if (b == 0) {
+        if (noeval_ == 0) fail("division by zero");
+        return 0;
+      }
+      if (b == -1) return op == "/" ? wrap(U{0} - static_cast<U>(a)) : 0;
+      return op == "/" ? a / b : a % b;
+    }
+    if (op == "+") return wrap(static_cast<U>(a) + static_cast<U>(b));
+    if (op == "-") return wrap(static_cast<U>(a) - static_cast<U>(b));
+    if (op == "<<") return wrap(static_cast<U>(a) << (static_cast<U>(b) & 63));
+    if (op == ">>") return a >> (static_cast<U>(b) & 63);
+    if (op == "&") return a & b;
+    if (op == "^") return a ^ b;
+    if (op == "|") return a | b;
+    return b;  // plain "="
+  }
+
+  // Bounds the recursion of nested parentheses and unary operators, which hostile input could
+  // otherwise drive deep enough to exhaust the stack.
+  class Nesting {
+   public:
+    explicit Nesting(ArithmeticEvaluator& e) : e_(e) {
+      if (++e_.depth_ > kMaxArithmeticNesting) e_.fail("nested too deeply");
+    }
+    ~Nesting() { --e_.depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    ArithmeticEvaluator& e_;
+  };
+
+  std::int64_t assignment() {
+    Nesting nesting(*this);
+    if (failed()) return 0;
+    skip_blanks();
+    const std::size_t start = pos_;
+    if (pos_ < s_.size() && is_name_start(s_[pos_])) {
+      std::size_t j = pos_;
+      while (j < s_.size() && is_name_char(s_[j])) ++j;
+      const std::string name(s_.substr(pos_, j - pos_));
+      pos_ = j;
+      static constexpr std::string_view kOps[] = {"<<=", ">>=", "+=", "-=", "*=", "/=",
+                                                  "%=",  "&=",  "^=", "|=", "="};
+      for (std::string_view op : kOps) {
+        if (!take(op, op == "=" ? "=" : "")) continue;
+        const std::int64_t rhs = assignment();
+        if (failed()) return 0;
+        std::int64_t v = rhs;
+        if (op != "=") {
+          const std::int64_t cur = variable(name);
+          v = apply(op.substr(0, op.size() - 1), cur, rhs);
+        }
+        if (failed()) return 0;
+        if (noeval_ == 0) assign_(name, v);
+        return v;
+      }
+      pos_ = start;
+    }
+    return conditional();
+  }
+
+  std::int64_t conditional() {
+    const std::int64_t c = logical_or();
+    if (failed() || !take("?")) return c;
+    if (c == 0) ++noeval_;
+    const std::int64_t then_value = assignment();
+    if (c == 0) --noeval_;
+    if (failed()) return 0;
+    if (!take(":")) {
+      fail("expecting ':'");
+      return 0;
+    }
+    if (c != 0) ++noeval_;
+    const std::int64_t else_value = conditional();
+    if (c != 0) --noeval_;
+    return c != 0 ? then_value : else_value;
+  }
+
+  std::int64_t logical_or() {
+    std::int64_t v = logical_and();
+    while (!failed() && take("||")) {
+      if (v != 0) ++noeval_;
+      const std::int64_t rhs = logical_and();
+      if (v != 0) --noeval_;
+      v = (v != 0 || rhs != 0) ? 1 : 0;
+    }
+    return v;
+  }
+
+  std::int64_t logical_and() {
+    std::int64_t v = bit_or();
+    while (!failed() && take("&&")) {
+      if (v == 0) ++noeval_;
+      const std::int64_t rhs = bit_or();
+      if (v == 0) --noeval_;
+      v = (v != 0 && rhs != 0) ? 1 : 0;
+    }
+    return v;
+  }
+
+  std::int64_t bit_or() {
+    std::int64_t v = bit_xor();
+    while (!failed() && take("|", "|=")) v |= bit_xor();
+    return v;
+  }
+  std::int64_t bit_xor() {
+    std::int64_t v = bit_and();
+    while (!failed() && take("^", "=")) v ^= bit_and();
+    return v;
+  }
+  std::int64_t bit_and() {
+    std::int64_t v = equality();
+    while (!failed() && take("&", "&=")) v &= equality();
+    return v;
+  }
+
+  std::int64_t equality() {
+    std::int64_t v = relational();
+    for (;;) {
+      if (failed()) return 0;
+      if (take("==")) v = v == relational() ? 1 : 0;
+      else if (take("!=")) v = v != relational() ? 1 : 0;
+      else return v;
+    }
+  }
+
+  std::int64_t relational() {
+    std::int64_t v = shift();
+    for (;;) {
+      if (failed()) return 0;
+      if (take("<=")) v = v <= shift() ? 1 : 0;
+      else if (take(">=")) v = v >= shift() ? 1 : 0;
+      else if (take("<", "<")) v = v < shift() ? 1 : 0;
+      else if (take(">", ">")) v = v > shift() ? 1 : 0;
+      else return v;
+    }
+  }
+
+  // One left-associative level of binary operators over `next`.
+  template <typename Next>
+  std::int64_t binary_level(std::initializer_list<std::string_view> ops, Next next) {
+    std::int64_t v = next();
+    for (;;) {
+      if (failed()) return 0;
+      bool matched = false;
+      for (std::string_view op : ops) {
+        if (!take(op, "=")) continue;
+        const std::int64_t rhs = next();
+        if (failed()) return 0;
+        v = apply(op, v, rhs);
+        matched = true;
+        break;
+      }
+      if (!matched) return v;
+    }
+  }
+
+  std::int64_t shift() { return binary_level({"<<", ">>"}, [this] { return additive(); }); }
+  std::int64_t additive() { return binary_level({"+", "-"}, [this] { return multiplicative(); }); }
+  std::int64_t multiplicative() { return binary_level({"*", "/", "%"}, [this] { return unary(); }); }
+
+  std::int64_t unary() {
+    Nesting nesting(*this);
+    if (failed()) return 0;
+    if (take("!")) return unary() == 0 ? 1 : 0;
+    if (take("~")) return ~unary();
+    if (take("+")) return unary();
+    if (take("-")) return wrap(U{0} - static_cast<U>(unary()));
+    return primary();
+  }
+
+  std::int64_t primary() {
+    skip_blanks();
+    if (pos_ >= s_.size()) {
+      fail("expecting primary");
+      return 0;
+    }
+    const char c = s_[pos_];
+    if (c == '(') {
+      ++pos_;
+      const std::int64_t v = assignment();
+      if (!failed() && !take(")")) fail("expecting ')'");
+      return v;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      // strtoimax with base 0, saturating as dash's lexer does: "08" reads as 0, then "8".
+      const std::string rest(s_.substr(pos_));
+      char* end = nullptr;
+      const std::intmax_t v = std::strtoimax(rest.c_str(), &end, 0);
+      pos_ += static_cast<std::size_t>(end - rest.c_str());
+      return static_cast<std::int64_t>(v);
+    }
+    if (is_name_start(c)) {
+      std::size_t j = pos_;
+      while (j < s_.size() && is_name_char(s_[j])) ++j;
+      const std::string name(s_.substr(pos_, j - pos_));
+      pos_ = j;
+      return variable(name);
+    }
+    fail("expecting primary");
+    return 0;
+  }
+
+  std::int64_t variable(const std::string& name) {
+    auto value = lookup_(name);
+    if (!value) return 0;
+    auto v = shell_number(*value);
+    if (!v) {
+      if (noeval_ == 0 && error_.empty()) error_ = "Illegal number: " + *value;
+      return 0;
+    }
+    return *v;
+  }
+
+  std::string_view s_;
+  Lookup lookup_;
+  Assign assign_;
+  std::size_t pos_ = 0;
+  int noeval_ = 0;
+  int depth_ = 0;
+  std::string error_;
+};
+
 }  // namespace
 
 ShellIdentity make_shell_identity(std::string hostname, std::string user) {
@@ -129,6 +461,71 @@ void Interpreter::submit(std::string_view text) {
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
+}
+
+namespace {
+
+// The commands run_builtin knows that are programs on a real system, and where those live.
+constexpr std::string_view kPrograms[] = {"echo",  "printf", "seq",  "sleep", "cat", "hostname",
+                                          "whoami", "id",    "pwd",  "uname", "tty", "stty",
+                                          "env",   "true",   "false", "sh",   "bash", "dash"};
+constexpr std::string_view kBinDirs[] = {"/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/"};
+
+// The program a name or path runs ("echo" for "/usr/bin/echo"), empty if none.
+std::string_view program_name(std::string_view name) {
+  for (std::string_view dir : kBinDirs) {
+    if (name.starts_with(dir)) {
+      name.remove_prefix(dir.size());
+      break;
+    }
+  }
+  for (std::string_view p : kPrograms) {
+    if (name == p) return p;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool Interpreter::is_program(std::string_view name) { return !program_name(name).empty(); }
+
+void Interpreter::submit_program(std::vector<std::string> argv) {
+  if (argv.empty()) return;
+  const std::string_view name = program_name(argv[0]);
+  if (name == "sh" || name == "bash" || name == "dash") {
+    // Options come first; a cluster holding 'c' (-c, -ec) takes the first operand as the script.
+    bool script = false;
+    std::size_t k = 1;
+    for (; k < argv.size() && argv[k].size() > 1 && argv[k][0] == '-'; ++k) {
+      if (argv[k] == "--") {
+        ++k;
+        break;
+      }
+      if (argv[k][1] != '-' && argv[k].find('c') != std::string::npos) script = true;
+    }
+    if (script && k >= argv.size()) {
+      write(Fd::err, "sh: 0: -c requires an argument\n");
+      exit_shell(2);
+    } else if (script) {
+      submit(argv[k]);
+    } else if (k < argv.size()) {
+      write(Fd::err, "sh: 0: cannot open " + argv[k] + ": No such file\n");
+      exit_shell(2);
+    }
+    // Otherwise the shell reads its script from stdin, which holds nothing here.
+    return;
+  }
+  Segment seg;
+  seg.program = std::move(argv);
+  segments_.push_back(std::move(seg));
+}
+
+int Interpreter::run_program(std::vector<std::string> argv) {
+  const std::string_view name = program_name(argv[0]);
+  if (name.empty()) return 127;
+  argv[0] = std::string(name);
+  if (name == "echo") return cmd_echo_program(argv, Fd::out);
+  return run_builtin(argv, Fd::out, Fd::err);
 }
 
 bool Interpreter::busy() const { return active_ != Active::none || !segments_.empty(); }
@@ -239,7 +636,7 @@ void Interpreter::start_line(const std::string& line) {
     if (t.empty()) {
       if (link != Link::always || next != Link::always) return false;
     } else {
-      segs.push_back(Segment{std::move(t), link});
+      segs.push_back(Segment{std::move(t), link, {}});
     }
     link = next;
     return true;
@@ -265,6 +662,18 @@ void Interpreter::start_line(const std::string& line) {
         break;
       case '\'': in_single = true; cur += c; break;
       case '"': in_double = true; cur += c; break;
+      case '$':
+      case '`': {
+        // A substitution is one piece of the word: its ; && || ( ) belong to it.
+        std::size_t end = std::string::npos;
+        if (c == '`') end = line.find('`', i + 1);
+        else if (i + 1 < line.size() && line[i + 1] == '(') end = substitution_end(line, i);
+        else end = i;
+        if (end == std::string::npos) end = line.size() - 1;
+        cur.append(line, i, end - i + 1);
+        i = end;
+        break;
+      }
       case '#':
         if (cur.empty() || is_blank(cur.back())) i = line.size();
         else cur += c;
@@ -311,12 +720,17 @@ void Interpreter::start_line(const std::string& line) {
 void Interpreter::exec_next_segment() {
   Segment seg = std::move(segments_.front());
   segments_.pop_front();
+  if (!seg.program.empty()) {
+    last_status_ = run_program(std::move(seg.program));
+    return;
+  }
   if (seg.link == Link::and_then && last_status_ != 0) return;
   if (seg.link == Link::or_else && last_status_ == 0) return;
   Expanded e = expand(seg.text, 0);
   if (!e.ok) {
     last_status_ = 2;
     segments_.clear();
+    if (!interactive_) exit_shell(2);
     return;
   }
   if (e.argv.empty()) {
@@ -365,6 +779,13 @@ Interpreter::Expanded Interpreter::expand(std::string_view text, int depth) {
       }
     }
   };
+  // Expansion errors go to the shell's stderr: redirections apply only once expansion succeeded.
+  auto failed_expansion = [&] {
+    error(Fd::err, expansion_error_);
+    expansion_error_.clear();
+    e.ok = false;
+    return e;
+  };
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n; ++i) {
     const char c = text[i];
@@ -389,10 +810,12 @@ Interpreter::Expanded Interpreter::expand(std::string_view text, int depth) {
           word += text[++i];
         } else if (text[i] == '$' || text[i] == '`') {
           word += expand_dollar(text, i, depth);
+          if (!expansion_error_.empty()) break;
         } else {
           word += text[i];
         }
       }
+      if (!expansion_error_.empty()) return failed_expansion();
       continue;
     }
     if (c == '\\') {
@@ -402,6 +825,7 @@ Interpreter::Expanded Interpreter::expand(std::string_view text, int depth) {
     }
     if (c == '$' || c == '`') {
       append_split(expand_dollar(text, i, depth));
+      if (!expansion_error_.empty()) return failed_expansion();
       continue;
     }
     // Redirections: [n]>target, [n]>>target, [n]>&m, <target (input is ignored).
@@ -483,20 +907,20 @@ std::string Interpreter::expand_dollar(std::string_view text, std::size_t& i, in
     ++i;
     return {};
   }
-  if (c == '(') {
-    int level = 0;
-    std::size_t j = i + 1;
-    char quote = 0;
-    for (; j < n; ++j) {
-      if (quote) {
-        if (text[j] == quote) quote = 0;
-        continue;
-      }
-      if (text[j] == '\'' || text[j] == '"') quote = text[j];
-      else if (text[j] == '(') ++level;
-      else if (text[j] == ')' && --level == 0) break;
+  if (c == '(' && i + 2 < n && text[i + 2] == '(') {
+    const std::size_t end = arithmetic_end(text, i);
+    if (end == std::string_view::npos) {
+      fail_expansion("Syntax error: Missing '))'");
+      i = n - 1;
+      return {};
     }
-    std::string_view cmd = text.substr(i + 2, (j < n ? j : n) - i - 2);
+    std::string_view body = text.substr(i + 3, end - 1 - (i + 3));
+    i = end;
+    return arithmetic(body, depth);
+  }
+  if (c == '(') {
+    const std::size_t j = std::min(command_substitution_end(text, i), n);
+    std::string_view cmd = text.substr(i + 2, j - i - 2);
     i = j < n ? j : n - 1;
     return capture(cmd, depth + 1);
   }
@@ -529,6 +953,39 @@ std::string Interpreter::expand_dollar(std::string_view text, std::size_t& i, in
     return it == vars_.end() ? std::string{} : it->second;
   }
   return "$";
+}
+
+// $((body)): parameters and substitutions in the body are expanded first, then the text is
+// evaluated (dash quotes that text in its error messages).
+std::string Interpreter::arithmetic(std::string_view body, int depth) {
+  if (depth > kMaxSubstitutionDepth) return {};
+  std::string expr;
+  for (std::size_t k = 0; k < body.size(); ++k) {
+    if (body[k] == '$' || body[k] == '`') {
+      expr += expand_dollar(body, k, depth + 1);
+      if (!expansion_error_.empty()) return {};
+    } else {
+      expr += body[k];
+    }
+  }
+  ArithmeticEvaluator eval(
+      expr,
+      [this](const std::string& name) -> std::optional<std::string> {
+        auto it = vars_.find(name);
+        if (it == vars_.end()) return std::nullopt;
+        return it->second;
+      },
+      [this](const std::string& name, std::int64_t v) { vars_[name] = std::to_string(v); });
+  const auto value = eval.evaluate();
+  if (!value) {
+    fail_expansion(eval.error());
+    return {};
+  }
+  return std::to_string(*value);
+}
+
+void Interpreter::fail_expansion(std::string message) {
+  if (expansion_error_.empty()) expansion_error_ = std::move(message);
 }
 
 // Command substitution for instant commands: sleeps do not wait and stdin is empty.
@@ -632,6 +1089,31 @@ int Interpreter::cmd_echo(const std::vector<std::string>& argv, Fd fd1) {
   for (std::size_t k = i; k < argv.size() && go_on; ++k) {
     if (k > i) out += ' ';
     go_on = expand_escapes(argv[k], out, /*octal_needs_zero=*/true);
+  }
+  if (go_on && newline) out += '\n';
+  write(fd1, out);
+  return 0;
+}
+
+// GNU coreutils' echo: leading -n/-e/-E clusters are options; escapes only with -e.
+int Interpreter::cmd_echo_program(const std::vector<std::string>& argv, Fd fd1) {
+  bool newline = true;
+  bool escapes = false;
+  std::size_t i = 1;
+  for (; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.size() < 2 || a[0] != '-' || a.find_first_not_of("neE", 1) != std::string::npos) break;
+    for (char f : std::string_view(a).substr(1)) {
+      if (f == 'n') newline = false;
+      else escapes = f == 'e';
+    }
+  }
+  std::string out;
+  bool go_on = true;
+  for (std::size_t k = i; k < argv.size() && go_on; ++k) {
+    if (k > i) out += ' ';
+    if (escapes) go_on = expand_escapes(argv[k], out, /*octal_needs_zero=*/true);
+    else out += argv[k];
   }
   if (go_on && newline) out += '\n';
   write(fd1, out);

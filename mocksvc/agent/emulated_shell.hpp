@@ -33,8 +33,11 @@ ShellIdentity make_shell_identity(std::string hostname, std::string user);
 // Runs command lines. Supported: echo, printf, seq (streamed in budgeted steps), sleep (the
 // caller waits), cat (reads stdin), hostname, whoami, id, pwd, cd, uname, tty, stty size, env,
 // export, unset, true, false, :, exit; quoting, $VAR/${VAR}/$?/$$, $(...) and `...` for instant
-// commands, `;` `&&` `||`, and redirections of fd 1/2 to each other or to /dev/null. Anything else
-// is "sh: <line>: <cmd>: not found" with status 127, as dash prints it.
+// commands, $((...)) arithmetic (dash's operators on 64-bit integers, variables, assignment),
+// `;` `&&` `||`, and redirections of fd 1/2 to each other or to /dev/null. Anything else is
+// "sh: <line>: <cmd>: not found" with status 127, as dash prints it. An expansion error (bad
+// arithmetic, division by zero, a bad redirection) aborts the line with status 2 and ends a
+// non-interactive shell, as in dash.
 class Interpreter {
  public:
   using Writer = std::function<void(std::string_view)>;
@@ -58,6 +61,15 @@ class Interpreter {
   Interpreter(ShellIdentity identity, bool interactive, Writer out, Writer err);
 
   void submit(std::string_view text);  // one or more lines, split on '\n'
+  // Runs argv as one program started by exec (NonInteractiveCommands, agent.md §6.5): no
+  // expansion and no shell syntax, and echo is /bin/echo (escapes only with -e). A shell (sh,
+  // bash, dash) given -c runs its script as `sh -c` would; without a script it reads stdin.
+  // argv[0] should pass is_program(); anything else ends with status 127 and no output.
+  void submit_program(std::vector<std::string> argv);
+  // Whether `name` is a program on the virtual instance: one of the supported commands that is
+  // an executable on a real system (not cd, exit, export, unset), by bare name or as
+  // /bin/<name>, /usr/bin/<name>, /sbin/<name>, /usr/sbin/<name> or /usr/local/bin/<name>.
+  static bool is_program(std::string_view name);
   Step run(std::size_t budget = kDefaultBudget);
   void wake(std::uint64_t sleep_id = 0);  // 0 wakes whichever sleep is running
   void stdin_data(std::string_view data);
@@ -78,6 +90,7 @@ class Interpreter {
   struct Segment {
     std::string text;
     Link link = Link::always;
+    std::vector<std::string> program;  // non-empty: an exec'd argv, run without expansion
   };
   enum class Fd : std::uint8_t { out, err, null };
   struct Expanded {
@@ -93,12 +106,16 @@ class Interpreter {
   Expanded expand(std::string_view text, int depth);
   std::string expand_dollar(std::string_view text, std::size_t& i, int depth);
   std::string capture(std::string_view command, int depth);
+  std::string arithmetic(std::string_view body, int depth);
+  void fail_expansion(std::string message);
+  int run_program(std::vector<std::string> argv);
   int run_builtin(const std::vector<std::string>& argv, Fd fd1, Fd fd2);
   void write(Fd fd, std::string_view s);
   void error(Fd fd2, std::string_view text);  // "sh: <line>: <text>\n"
   bool continue_seq();
 
   int cmd_echo(const std::vector<std::string>& argv, Fd fd1);
+  int cmd_echo_program(const std::vector<std::string>& argv, Fd fd1);
   int cmd_printf(const std::vector<std::string>& argv, Fd fd1, Fd fd2);
   int cmd_seq(const std::vector<std::string>& argv, Fd fd1, Fd fd2);
   int cmd_sleep(const std::vector<std::string>& argv, Fd fd2);
@@ -120,6 +137,7 @@ class Interpreter {
   bool exited_ = false;
   int exit_status_ = 0;
   int terminating_signal_ = 0;
+  std::string expansion_error_;  // set by an expansion that failed; expand() reports it
   unsigned rows_ = 0;
   unsigned cols_ = 0;
 

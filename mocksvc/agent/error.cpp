@@ -14,6 +14,9 @@ class Category final : public boost::system::error_category {
       case Error::unsupported_schema_version: return "session document schemaVersion is not 1.0";
       case Error::unknown_session_type: return "session document has an unknown sessionType";
       case Error::bad_document_field: return "session document field has the wrong type";
+      // Go's github.com/google/shlex words these; the agent passes them on (agent.md §6.5).
+      case Error::unterminated_quote: return "EOF found when expecting closing quote";
+      case Error::trailing_escape: return "EOF found after escape character";
     }
     return "unknown agent error";
   }

@@ -1,4 +1,5 @@
-// The agent layer's error codes: the ways a session document or a session start can be refused.
+// The agent layer's error codes: the ways a session document, its commands or a session start can
+// be refused.
 // Plugins report these (and errno-based system errors) through boost::system::result; nothing
 // the client or the session document sends makes the agent throw.
 #pragma once
@@ -14,6 +15,8 @@ enum class Error {
   unsupported_schema_version,  // schemaVersion other than "1.0" (agent.md §5.1: the agent drops it)
   unknown_session_type,        // sessionType not Standard_Stream/InteractiveCommands/...
   bad_document_field,          // a document field has the wrong JSON type
+  unterminated_quote,          // commands: a quote is never closed (shlex's message)
+  trailing_escape,             // commands: a backslash ends the string (shlex's message)
 };
 
 const boost::system::error_category& agent_category() noexcept;

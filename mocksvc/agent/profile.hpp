@@ -16,7 +16,7 @@ struct InstanceProfile {
   std::string hostname = "ip-10-0-0-1";
   std::string user = "ssm-user";
   // emulated: a deterministic sh-like interpreter, no processes. pty: a real /bin/sh on a pty
-  // (and real `sh -c` for NonInteractiveCommands), running as the mock's own user.
+  // (and the real program exec'd for NonInteractiveCommands), running as the mock's own user.
   enum class Shell { emulated, pty } shell = Shell::emulated;
   // Port targets: "80" -> "127.0.0.1:8080" for local sessions, "db.internal:5432" -> "..." for
   // remote-host sessions. Unmapped local ports dial 127.0.0.1:<port>; unmapped remote hosts dial

@@ -1,11 +1,13 @@
 // The shell-family session plugins (agent.md §6.5): Standard_Stream and InteractiveCommands on a
-// terminal (emulated, or /bin/sh on a real pty) and NonInteractiveCommands without a terminal
-// (emulated, or `sh -c` with pipes), with separate stdout/stderr streams and the exit code.
+// terminal (emulated, or /bin/sh on a real pty) and NonInteractiveCommands without a terminal or
+// shell (the shlex-split words run in the emulated interpreter, or exec'd with pipes), with
+// separate stdout/stderr streams and the exit code.
 #include <signal.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -13,14 +15,16 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "mocksvc/agent/child_process.hpp"
+#include "mocksvc/agent/command_line.hpp"
 #include "mocksvc/agent/emulated_shell.hpp"
 #include "mocksvc/agent/plugin.hpp"
 #include "mocksvc/agent/utf8.hpp"
@@ -303,11 +307,23 @@ class PtyPlugin final : public PluginBase, public std::enable_shared_from_this<P
 };
 
 // ---------------------------------------------------------------------------------------------
-// NonInteractiveCommands: no terminal; stdout PT 1, stderr PT 11 (separateOutputStream) and
-// "EXIT_CODE: <n>" as PT 12. Ctrl-C / Ctrl-\ sent alone become SIGINT / SIGQUIT.
+// NonInteractiveCommands (agent.md §6.5): no terminal and no shell. The agent splits the commands
+// with shlex and execs the words, stdin not assigned (/dev/null); stdout goes as PT 1, stderr as
+// PT 11 with separateOutputStream (else as PT 1 too) and the exit status as PT 12
+// "EXIT_CODE: <n>". Input is never written anywhere: a message holding Ctrl-C or Ctrl-\ signals
+// the command (the first such byte wins), anything else is dropped; size messages are ignored.
 
 // The exit code as Go's ExitCode() reports it: -1 for a process killed by a signal.
 int reported_exit_code(const ExitStatus& st) { return st.signal ? -1 : st.code; }
+
+// The signal an input message asks for, as the agent scans it (ByteControlSignalsLinux).
+std::optional<int> control_signal(std::string_view input) {
+  for (char c : input) {
+    if (c == '\x03') return SIGINT;
+    if (c == '\x1c') return SIGQUIT;
+  }
+  return std::nullopt;
+}
 
 class ExecOutput {
  public:
@@ -339,11 +355,56 @@ std::optional<std::string> check_prefixes(const SessionDocument& doc) {
   return std::nullopt;
 }
 
-class EmulatedExecPlugin final : public PluginBase,
+// A program that did not start (agent.md §6.5): with separateOutputStream the agent first sends
+// "EXIT_CODE: 1", then the error text as StdErr (no newline, no prefix) in either mode; the
+// session ends Failed after Terminating.
+void send_start_failure(PluginHost& h, const SessionDocument& doc, const StartFailure& failure) {
+  if (doc.separate_output_stream) h.emit(PayloadType::exit_code, wire::encode_exit_code(1), false);
+  h.emit(PayloadType::std_err, failure.text(), true);
+}
+
+// What both NonInteractiveCommands plugins share: the checks before anything runs, and how a
+// start that failed is reported. Runs on the session strand, like every plugin.
+class CommandPluginBase : public PluginBase {
+ protected:
+  using PluginBase::PluginBase;
+
+  // The prefix check, then the argv to exec. On failure the session has been failed as the
+  // agent fails it, and nullopt comes back.
+  std::optional<std::vector<std::string>> prepare_command() {
+    const SessionDocument& doc = ctx_.document;
+    if (auto bad = check_prefixes(doc)) {
+      finish(failed(*bad));
+      return std::nullopt;
+    }
+    auto argv = command_argv(doc.commands);
+    if (!argv) {
+      // The agent sends its "Unable to start command" text as StdErr before failing.
+      const std::string text = parse_failure_text(argv.error());
+      if (auto h = host()) h->emit(PayloadType::std_err, text, true);
+      finish(failed(text));
+      return std::nullopt;
+    }
+    if (argv->empty()) {
+      // Only comments: the real agent indexes the empty word list and its session worker
+      // crashes. We report exec's own "no command" instead (our wording, not the agent's).
+      report_start_failure(StartFailure{StartFailure::Kind::no_command, "", 0});
+      return std::nullopt;
+    }
+    return std::move(*argv);
+  }
+
+  void report_start_failure(const StartFailure& failure) {
+    if (auto h = host()) send_start_failure(*h, ctx_.document, failure);
+    finish(failed("Error occurred starting the command: " + failure.text() + "\n"));
+  }
+};
+
+class EmulatedExecPlugin final : public CommandPluginBase,
                                  public std::enable_shared_from_this<EmulatedExecPlugin> {
  public:
   explicit EmulatedExecPlugin(PluginContext ctx)
-      : PluginBase(std::move(ctx)),
+      : CommandPluginBase(std::move(ctx)),
         interp_(make_shell_identity(ctx_.profile.hostname, ctx_.profile.user), false,
                 [this](std::string_view s) { out_buf_.append(s); },
                 [this](std::string_view s) { err_buf_.append(s); }),
@@ -351,21 +412,34 @@ class EmulatedExecPlugin final : public PluginBase,
         sleep_timer_(ctx_.strand) {}
 
   void start() override {
-    if (auto bad = check_prefixes(ctx_.document)) {
-      finish(failed(*bad));
+    auto argv = prepare_command();
+    if (!argv) return;
+    // The virtual instance has only the interpreter's programs; any other name fails to start
+    // as a missing program does in pty mode.
+    const std::string& name = argv->front();
+    if (name.empty()) {
+      report_start_failure(StartFailure{StartFailure::Kind::no_command, "", 0});
       return;
     }
-    interp_.submit(ctx_.document.commands);
+    if (!Interpreter::is_program(name)) {
+      if (name.find('/') == std::string::npos) {
+        report_start_failure(StartFailure{StartFailure::Kind::not_found, name, 0});
+      } else {
+        report_start_failure(StartFailure{StartFailure::Kind::exec_failed, name, ENOENT});
+      }
+      return;
+    }
+    interp_.stdin_eof();
+    interp_.submit_program(std::move(*argv));
     drive();
   }
   bool ready() const override { return true; }
   void on_input(const wire::Message& m) override {
     if (m.payload_type != PayloadType::output) return;
-    const auto data = m.payload_text();
-    if (data == "\x03") interp_.interrupt(SIGINT);
-    else if (data == "\x1c") interp_.interrupt(SIGQUIT);
-    else interp_.stdin_data(data);
-    drive();
+    if (auto sig = control_signal(m.payload_text())) {
+      interp_.interrupt(*sig);
+      drive();
+    }
   }
   void on_writable() override {
     if (!waiting_writable_) return;
@@ -384,7 +458,7 @@ class EmulatedExecPlugin final : public PluginBase,
     if (!h) return;
     auto step = interp_.run(kEmulatedStepBytes);
     if (step.state == Interpreter::State::idle) {
-      interp_.exit_shell(interp_.last_status());  // the command string is done
+      interp_.exit_shell(interp_.last_status());  // the program (or sh -c script) is done
       step.state = Interpreter::State::exited;
     }
     output_.out(*h, out_buf_);
@@ -428,40 +502,34 @@ class EmulatedExecPlugin final : public PluginBase,
   bool waiting_writable_ = false;
 };
 
-class PipeExecPlugin final : public PluginBase, public std::enable_shared_from_this<PipeExecPlugin> {
+class PipeExecPlugin final : public CommandPluginBase,
+                             public std::enable_shared_from_this<PipeExecPlugin> {
  public:
-  explicit PipeExecPlugin(PluginContext ctx)
-      : PluginBase(std::move(ctx)), output_(ctx_.document), stdin_(ctx_.strand) {}
+  explicit PipeExecPlugin(PluginContext ctx) : CommandPluginBase(std::move(ctx)), output_(ctx_.document) {}
   ~PipeExecPlugin() override { kill_child(); }
 
   void start() override {
-    if (auto bad = check_prefixes(ctx_.document)) {
-      finish(failed(*bad));
+    auto argv = prepare_command();
+    if (!argv) return;
+    auto spawned = spawn_command(*argv, !ctx_.document.separate_output_stream);
+    if (auto* failure = std::get_if<StartFailure>(&spawned)) {
+      report_start_failure(*failure);
       return;
     }
-    auto child = spawn_with_pipes({kShellPath, "-c", ctx_.document.commands});
-    if (!child) {
-      // Start failures also reach the client as StdErr (agent.md §6.5).
-      std::string text = "Unable to start command: " + child.error().message() + "\n";
-      if (auto h = host()) h->emit(PayloadType::std_err, text, true);
-      finish(failed(text));
-      return;
-    }
-    pid_ = child->pid;
-    error_code ec;
-    stdin_.assign(boost::asio::local::stream_protocol(), child->stdin_fd, ec);
-    streams_[0].emplace(ctx_.strand, child->stdout_fd);
-    streams_[1].emplace(ctx_.strand, child->stderr_fd);
+    const auto& child = std::get<CommandChild>(spawned);
+    pid_ = child.pid;
+    streams_[0].emplace(ctx_.strand, child.stdout_fd);
+    if (child.stderr_fd >= 0) streams_[1].emplace(ctx_.strand, child.stderr_fd);
     read(0);
     read(1);
   }
-  bool ready() const override { return pid_ > 0; }
+  // The agent never refuses input for this session type (it needs no terminal to exist).
+  bool ready() const override { return true; }
   void on_input(const wire::Message& m) override {
-    if (m.payload_type != PayloadType::output || pid_ <= 0) return;
-    const auto data = m.payload_text();
-    if (data == "\x03") signal_group(pid_, SIGINT);
-    else if (data == "\x1c") signal_group(pid_, SIGQUIT);
-    else queue_write(std::string(data));
+    if (m.payload_type != PayloadType::output || pid_ <= 0 || reaped_) return;
+    // The agent signals only the process; we signal its group, so children of a `sh -c` go too
+    // instead of holding the output pipes open after the shell died.
+    if (auto sig = control_signal(m.payload_text())) signal_group(pid_, *sig);
   }
   void on_writable() override {
     for (int i : {0, 1}) {
@@ -480,7 +548,6 @@ class PipeExecPlugin final : public PluginBase, public std::enable_shared_from_t
  private:
   void kill_child() {
     error_code ignored;
-    stdin_.close(ignored);
     for (auto& s : streams_) {
       if (s) s->close(ignored);
       s.reset();
@@ -536,36 +603,14 @@ class PipeExecPlugin final : public PluginBase, public std::enable_shared_from_t
     });
   }
 
-  void queue_write(std::string data) {
-    writes_.push_back(std::move(data));
-    write_next();
-  }
-  void write_next() {
-    if (writing_ || writes_.empty() || !stdin_.is_open()) return;
-    writing_ = true;
-    boost::asio::async_write(stdin_, boost::asio::buffer(writes_.front()),
-                             [self = shared_from_this()](error_code ec, std::size_t) {
-                               self->writing_ = false;
-                               if (ec) {
-                                 self->writes_.clear();
-                                 return;
-                               }
-                               self->writes_.pop_front();
-                               self->write_next();
-                             });
-  }
-
   ExecOutput output_;
   pid_t pid_ = -1;
   bool reaped_ = false;
-  boost::asio::local::stream_protocol::socket stdin_;
   std::array<std::optional<boost::asio::posix::stream_descriptor>, 2> streams_;
   std::array<std::array<char, kStreamChunkSize>, 2> bufs_{};
   std::array<Utf8Carry, 2> carries_;
   std::array<bool, 2> reading_{};
   std::array<bool, 2> waiting_{};
-  std::deque<std::string> writes_;
-  bool writing_ = false;
 };
 
 }  // namespace

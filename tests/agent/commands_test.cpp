@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <string>
 
 #include "mocksvc/wire/payloads.hpp"
 #include "tests/agent/harness.hpp"
@@ -12,8 +13,22 @@ namespace {
 
 using wire::PayloadType;
 
+// `s` as the inside of a JSON string.
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string commands_doc(std::string_view commands, bool separate = true, std::string_view prefixes = "") {
-  std::string linux_props = R"({"commands":")" + std::string(commands) + R"(","separateOutputStream":)" +
+  std::string linux_props = R"({"commands":")" + json_escape(commands) + R"(","separateOutputStream":)" +
                             (separate ? "true" : "false") + std::string(prefixes) + "}";
   return document("NonInteractiveCommands", R"({"linux":)" + linux_props + "}");
 }
@@ -49,7 +64,7 @@ TEST(Commands, HandshakeRequestNamesTheSessionTypeWithNullProperties) {
 
 TEST(Commands, StdoutStderrAndExitCodeTravelAsTheirOwnPayloadTypes) {
   Harness h;
-  h.start({}, commands_doc("echo out; echo err >&2; echo err2 1>&2 && exit 3"));
+  h.start({}, commands_doc("sh -c 'echo out; echo err >&2; echo err2 1>&2 && exit 3'"));
   ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
   EXPECT_EQ(h.text(PayloadType::output), "out\n");
   EXPECT_EQ(h.text(PayloadType::std_err), "err\nerr2\n");
@@ -60,9 +75,88 @@ TEST(Commands, StdoutStderrAndExitCodeTravelAsTheirOwnPayloadTypes) {
   EXPECT_EQ(h.delivered.back().payload_type, PayloadType::exit_code);
 }
 
+TEST(Commands, CommandsAreExecdWithoutAShell) {
+  Harness h;
+  h.start({}, commands_doc("echo out; echo err >&2; exit 3 $HOME $((1+1))"));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(PayloadType::output), "out; echo err >&2; exit 3 $HOME $((1+1))\n");
+  EXPECT_EQ(h.text(PayloadType::std_err), "");
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: 0");
+  EXPECT_EQ(h.end->final_status, "Success");
+}
+
+TEST(Commands, ShellScriptsRunThroughTheEmulatedSh) {
+  Harness h;
+  h.start({}, commands_doc("/bin/sh -c 'x=6; echo $((x*7)) \"$(hostname)\"; false || exit 4'"));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(PayloadType::output), "42 ip-10-0-0-1\n");
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: 4");
+}
+
+TEST(Commands, BlankCommandsRunShWithEmptyStdin) {
+  Harness h;
+  h.start({}, commands_doc("  "));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(PayloadType::output), "");
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: 0");
+  EXPECT_EQ(h.end->final_status, "Success");
+}
+
+TEST(Commands, AMissingProgramFailsToStartWithExecsError) {
+  Harness h;
+  h.start({}, commands_doc("exit 3"));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  // With separate streams the agent sends EXIT_CODE: 1 first, then the error as StdErr.
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: 1");
+  EXPECT_EQ(h.text(PayloadType::std_err), "exec: \"exit\": executable file not found in $PATH");
+  EXPECT_EQ(h.text(PayloadType::output), "");
+  std::vector<PayloadType> order;
+  for (const auto& m : h.delivered) {
+    if (m.payload_type == PayloadType::exit_code || m.payload_type == PayloadType::std_err) {
+      order.push_back(m.payload_type);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<PayloadType>{PayloadType::exit_code, PayloadType::std_err}));
+  EXPECT_EQ(h.end->final_status, "Failed");
+  EXPECT_EQ(h.end->output,
+            "Error occurred starting the command: exec: \"exit\": executable file not found in $PATH\n");
+  EXPECT_TRUE(h.has_session_state("Terminating"));
+}
+
+TEST(Commands, AMissingPathFailsWithoutAnExitCodeWhenStreamsAreMerged) {
+  Harness h;
+  h.start({}, commands_doc("/opt/tools/run --now", false));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(PayloadType::std_err), "fork/exec /opt/tools/run: no such file or directory");
+  EXPECT_EQ(h.text(PayloadType::exit_code), "");
+  EXPECT_EQ(h.end->final_status, "Failed");
+}
+
+TEST(Commands, AnUnclosedQuoteFailsBeforeAnythingRuns) {
+  Harness h;
+  h.start({}, commands_doc("echo 'open"));
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  const std::string text =
+      "Unable to start command: Failed to parse commands input: EOF found when expecting closing quote\n\n";
+  EXPECT_EQ(h.text(PayloadType::std_err), text);
+  EXPECT_EQ(h.text(PayloadType::exit_code), "");
+  EXPECT_EQ(h.end->final_status, "Failed");
+  EXPECT_EQ(h.end->output, text);
+}
+
+TEST(Commands, AnEmptyProgramNameOrCommentsAloneAreNoCommand) {
+  for (const char* commands : {"'' --flag", "# nothing here"}) {
+    Harness h;
+    h.start({}, commands_doc(commands, false));
+    ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); })) << commands;
+    EXPECT_EQ(h.text(PayloadType::std_err), "exec: no command") << commands;
+    EXPECT_EQ(h.end->final_status, "Failed") << commands;
+  }
+}
+
 TEST(Commands, WithoutSeparateStreamsEverythingIsOutputAndNoExitCode) {
   Harness h;
-  h.start({}, commands_doc("echo out; echo err >&2; exit 3", false));
+  h.start({}, commands_doc("sh -c 'echo out; echo err >&2; exit 3'", false));
   ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
   EXPECT_EQ(h.text(PayloadType::output), "out\nerr\n");
   EXPECT_EQ(h.text(PayloadType::std_err), "");
@@ -71,7 +165,7 @@ TEST(Commands, WithoutSeparateStreamsEverythingIsOutputAndNoExitCode) {
 
 TEST(Commands, SeparatorPrefixesStartEachLine) {
   Harness h;
-  h.start({}, commands_doc("echo a; echo b >&2", true,
+  h.start({}, commands_doc("sh -c 'echo a; echo b >&2'", true,
                            R"(,"stdOutSeparatorPrefix":"OUT:","stdErrSeparatorPrefix":"ERR:")"));
   ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
   EXPECT_EQ(h.text(PayloadType::output), "OUT:a\n");
@@ -88,7 +182,7 @@ TEST(Commands, InvalidPrefixFailsTheSession) {
 
 TEST(Commands, CtrlCInterruptsTheCommand) {
   Harness h;
-  h.start({}, commands_doc("sleep 30; echo never"));
+  h.start({}, commands_doc("sh -c 'sleep 30; echo never'"));
   ASSERT_TRUE(h.run_until([&] {
     return !h.delivered.empty() && h.delivered.back().payload_type == PayloadType::handshake_complete;
   }));
@@ -96,6 +190,21 @@ TEST(Commands, CtrlCInterruptsTheCommand) {
   ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
   EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: -1");  // killed by a signal, as Go reports it
   EXPECT_EQ(h.text(PayloadType::output), "");
+}
+
+TEST(Commands, InputIsNeverStdinButAControlByteAnywhereSignals) {
+  Harness h;
+  h.start({}, commands_doc("sh -c 'cat; echo cat-saw-eof; sleep 30'"));
+  // cat reads an empty stdin at once; typed text goes nowhere.
+  ASSERT_TRUE(h.run_until([&] { return h.text() == "cat-saw-eof\n"; }));
+  h.type("typed\n");
+  h.send(PayloadType::size, R"({"cols":80,"rows":24})");
+  h.run_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(h.end.has_value());
+  h.type("ab\x1c" "cd\x03");  // the first control byte decides: SIGQUIT
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(), "cat-saw-eof\n");
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: -1");
 }
 
 TEST(Commands, OutputWaitsForTheHandshakeCompleteAck) {
@@ -120,17 +229,20 @@ TEST(Commands, OutputWaitsForTheHandshakeCompleteAck) {
 TEST(Commands, InputBeforeTheHandshakeIsAckedAndDiscarded) {
   Harness h;
   h.auto_handshake = false;
-  h.start({}, commands_doc("cat"));
+  h.start({}, commands_doc("sleep 30"));
   ASSERT_TRUE(h.run_until([&] { return !h.delivered.empty(); }));
-  h.type("early\n");  // seq 0: acked, discarded
+  h.type("\x03");  // seq 0: acked, discarded, so it interrupts nothing
   ASSERT_TRUE(h.run_until([&] { return h.frames_of("acknowledge").size() == 1; }));
   wire::HandshakeResponse r;
   r.client_version = "1.2.677.0";
   r.processed_client_actions.push_back({"SessionType", 1, "null", ""});
   h.send(PayloadType::handshake_response, r.to_json());
   ASSERT_TRUE(h.run_until([&] { return h.delivered.size() >= 2; }));
-  h.type("late\n");
-  ASSERT_TRUE(h.run_until([&] { return h.text() == "late\n"; }));
+  h.run_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(h.end.has_value());
+  h.type("\x03");
+  ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
+  EXPECT_EQ(h.text(PayloadType::exit_code), "EXIT_CODE: -1");
   EXPECT_EQ(h.agent().stats().discarded, 1u);
 }
 

@@ -173,6 +173,144 @@ TEST(Interpreter, HostileInputStaysBounded) {
   SUCCEED();
 }
 
+TEST(Interpreter, ArithmeticExpansionEvaluatesLikeDash) {
+  Sh sh;
+  // Expected values are dash 0.5.12's output for the same lines.
+  sh.run("echo $((6*7)) $(( (2+3)*-4 )) $((7%3)) $((-7/2)) $((1<2)) $((3>=4)) $((2==2)) $((2!=2))\n"
+         "echo $((0x10)) $((010)) $((~0)) $((!0)) $((1<<4)) $((5&3)) $((5|3)) $((5^3)) $((- -3))\n"
+         "echo $((3&&0)) $((0||7)) $((1?2:3)) $((0?1/0:4)) $((0&&1/0)) $((1||1/0))\n"
+         "echo $((9223372036854775807+1)) $((99999999999999999999))\n"
+         "echo $(( 1 ? 2 : 3 ? 4 : 5 )) $(( 0 ? 2 : 0 ? 4 : 5 )) $((x = y = 4)) $x $y "
+         "$(( 2 + 3 * 4 - 6 / 2 )) $(( 1 - 2 - 3 )) $(( 2 << 1 + 1 ))");
+  EXPECT_EQ(sh.out,
+            "42 -20 1 -3 1 0 1 0\n"
+            "16 8 -1 1 16 1 7 6 3\n"
+            "0 1 2 4 0 1\n"
+            "-9223372036854775808 9223372036854775807\n"
+            "2 5 4 4 4 11 -4 8\n");
+  EXPECT_EQ(sh.err, "");
+}
+
+TEST(Interpreter, ArithmeticReadsAndAssignsVariables) {
+  Sh sh;
+  sh.run("y=3; e=; echo $((y*2)) $(($y*2)) $((unset_var+1)) $((e+1)) $((x=5)) $x $((x+=2)) $x\n"
+         "h=0x10 s=' 5 ' n=-5; echo $((h)) $((s+1)) $((n+1)) \"q$((2+2))q\" $(( $(echo 3) * 2 ))");
+  EXPECT_EQ(sh.out, "6 6 1 1 5 5 7 7\n16 6 -4 q4q 6\n");
+  EXPECT_EQ(sh.err, "");
+}
+
+TEST(Interpreter, ArithmeticOperatorsDoNotSplitTheLine) {
+  Sh sh;
+  sh.run("echo $((1||0)) $((6&3)) $(echo a; echo b) `echo c; echo d`; echo end");
+  EXPECT_EQ(sh.out, "1 2 a b c d\nend\n");
+}
+
+TEST(Interpreter, ArithmeticErrorsEndANonInteractiveShellWithStatus2) {
+  struct Case {
+    const char* script;
+    const char* err;
+  };
+  const Case cases[] = {
+      {"echo a $((1/0)) b; echo after", "sh: 1: arithmetic expression: division by zero: \"1/0\"\n"},
+      {"y=3; echo $(( $y % 0 ))", "sh: 1: arithmetic expression: division by zero: \" 3 % 0 \"\n"},
+      {"echo $(( 1 + ))", "sh: 1: arithmetic expression: expecting primary: \" 1 + \"\n"},
+      {"echo $(( ))", "sh: 1: arithmetic expression: expecting primary: \" \"\n"},
+      {"echo $((1 2))", "sh: 1: arithmetic expression: expecting EOF: \"1 2\"\n"},
+      {"echo $((08))", "sh: 1: arithmetic expression: expecting EOF: \"08\"\n"},
+      {"echo $(( 5 = 3 ))", "sh: 1: arithmetic expression: expecting EOF: \" 5 = 3 \"\n"},
+      {"echo $(( 1 ? 2 ))", "sh: 1: arithmetic expression: expecting ':': \" 1 ? 2 \"\n"},
+      {"echo $(( (1 2) ))", "sh: 1: arithmetic expression: expecting ')': \" (1 2) \"\n"},
+      {"x=abc; echo $((x+1))", "sh: 1: Illegal number: abc\n"},
+      {"echo $(( (1+2 ))", "sh: 1: Syntax error: Missing '))'\n"},
+  };
+  for (const auto& c : cases) {
+    Sh sh;
+    auto step = sh.run(c.script);
+    EXPECT_EQ(step.state, State::exited) << c.script;
+    EXPECT_EQ(sh.interp.exit_status(), 2) << c.script;
+    EXPECT_EQ(sh.out, "") << c.script;
+    EXPECT_EQ(sh.err, c.err) << c.script;
+  }
+}
+
+TEST(Interpreter, ArithmeticErrorGoesToTheShellsStderrNotTheCommands) {
+  Sh sh;
+  sh.run("echo $((1/0)) 2>/dev/null");
+  EXPECT_EQ(sh.err, "sh: 1: arithmetic expression: division by zero: \"1/0\"\n");
+}
+
+TEST(Interpreter, HostileArithmeticStaysBounded) {
+  Sh sh;
+  sh.run("echo $((" + std::string(100000, '(') + "1" + std::string(100000, ')') + "))");
+  EXPECT_NE(sh.err.find("nested too deeply"), std::string::npos);
+  Sh sh2;
+  sh2.run("echo $((" + std::string(100000, '-') + "1))");
+  EXPECT_NE(sh2.err.find("nested too deeply"), std::string::npos);
+  Sh sh3;
+  sh3.run("echo $((" + std::string(100000, '(') + "1))");
+  EXPECT_EQ(sh3.err, "sh: 1: Syntax error: Missing '))'\n");
+}
+
+TEST(Interpreter, AProgramRunsWithoutExpansionOrShellSyntax) {
+  Sh sh;
+  sh.interp.submit_program({"echo", "out;", "echo", "err", ">&2;", "exit", "3", "$HOME", "$((1+1))"});
+  sh.run("");
+  EXPECT_EQ(sh.out, "out; echo err >&2; exit 3 $HOME $((1+1))\n");
+  EXPECT_EQ(sh.err, "");
+  EXPECT_EQ(sh.interp.last_status(), 0);
+}
+
+TEST(Interpreter, EchoAsAProgramIsCoreutilsEcho) {
+  Sh sh;
+  sh.interp.submit_program({"/bin/echo", "a\\tb"});
+  sh.interp.submit_program({"/usr/bin/echo", "-ne", "x\\ty\\n"});
+  sh.interp.submit_program({"echo", "-n", "-E", "-x", "z\\n"});
+  sh.run("");
+  EXPECT_EQ(sh.out, "a\\tb\nx\ty\n-x z\\n");
+}
+
+TEST(Interpreter, ShellProgramsRunTheirScript) {
+  Sh sh;
+  sh.interp.submit_program({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  auto step = sh.run("");
+  EXPECT_EQ(step.state, State::exited);
+  EXPECT_EQ(sh.out, "out\n");
+  EXPECT_EQ(sh.err, "err\n");
+  EXPECT_EQ(sh.interp.exit_status(), 3);
+
+  Sh bash;
+  bash.interp.submit_program({"/bin/bash", "-ec", "echo $((6*7))"});
+  bash.run("");
+  EXPECT_EQ(bash.out, "42\n");
+
+  Sh missing;
+  missing.interp.submit_program({"sh", "-c"});
+  EXPECT_EQ(missing.run("").state, State::exited);
+  EXPECT_EQ(missing.err, "sh: 0: -c requires an argument\n");
+  EXPECT_EQ(missing.interp.exit_status(), 2);
+
+  Sh file;
+  file.interp.submit_program({"dash", "script.sh"});
+  EXPECT_EQ(file.run("").state, State::exited);
+  EXPECT_EQ(file.err, "sh: 0: cannot open script.sh: No such file\n");
+
+  Sh bare;  // reads its script from stdin, which is empty
+  bare.interp.submit_program({"sh"});
+  EXPECT_EQ(bare.run("").state, State::idle);
+  EXPECT_EQ(bare.out + bare.err, "");
+}
+
+TEST(Interpreter, ProgramsAreTheExecutablesOfARealSystem) {
+  for (const char* name : {"echo", "/bin/echo", "/usr/bin/seq", "sleep", "cat", "sh", "/bin/sh",
+                           "bash", "env", "true", "printf", "id", "uname"}) {
+    EXPECT_TRUE(Interpreter::is_program(name)) << name;
+  }
+  for (const char* name : {"exit", "cd", "export", "unset", ":", "nosuch", "/opt/echo", "bin/echo",
+                           "./echo", "", "/bin/"}) {
+    EXPECT_FALSE(Interpreter::is_program(name)) << name;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct Term {
