@@ -133,7 +133,7 @@ ClientSession::~ClientSession() {
 
 void ClientSession::start() {
   if (config_.print_starting_line) print(starting_session_line(config_.session_id));
-  tick_timer_->start(stream::kTickInterval, [this] { on_tick(); });
+  tick_origin_ = scheduler_.now();
   recovering_ = true;
   resume_ = false;
   attempt_ = 1;
@@ -304,6 +304,7 @@ bool ClientSession::send_stream(PayloadType type, std::string_view payload) {
   auto sent = stream_.send(type, payload, scheduler_.now());
   if (!sent) return false;
   if (open_ && sent->write_now) write(sent->message);
+  arm_tick();
   return true;
 }
 
@@ -332,7 +333,21 @@ void ClientSession::terminate_session() {
   if (hooks_.control.terminate_session) hooks_.control.terminate_session(config_.session_id);
 }
 
+// The plugin's resend scheduler wakes every kTickInterval from the start and looks only at the
+// unacknowledged head (§7.4). With nothing unacknowledged a wake-up does nothing, so the timer
+// runs only while something is: at the same instants, origin + k x kTickInterval. A client with
+// thousands of idle sessions then costs no wake-ups.
+void ClientSession::arm_tick() {
+  if (finished_ || tick_armed_ || stream_.unacked_count() == 0) return;
+  const TimePoint now = scheduler_.now();
+  const auto elapsed = std::max(Duration::zero(), now - tick_origin_);
+  const auto next = tick_origin_ + (elapsed / stream::kTickInterval + 1) * stream::kTickInterval;
+  tick_armed_ = true;
+  tick_timer_->start(next - now, [this] { on_tick(); });
+}
+
 void ClientSession::on_tick() {
+  tick_armed_ = false;
   if (finished_) return;
   auto tick = stream_.on_tick(scheduler_.now());
   if (tick.resend) write(*tick.resend);
@@ -341,7 +356,7 @@ void ClientSession::on_tick() {
               ": stream data was not acknowledged in time, terminating the session");
     terminate_session();
   }
-  tick_timer_->start(stream::kTickInterval, [this] { on_tick(); });
+  arm_tick();
 }
 
 // ---- incoming -----------------------------------------------------------------------------

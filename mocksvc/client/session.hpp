@@ -199,6 +199,7 @@ class ClientSession : private HandlerContext {
   void attempt_failed();
   void close_transport();
 
+  void arm_tick();
   void on_tick();
   bool send_stream(wire::PayloadType type, std::string_view payload);
   void write(const wire::Message& m);
@@ -222,6 +223,8 @@ class ClientSession : private HandlerContext {
   std::shared_ptr<ConnectionEvents::Anchor> anchor_;
 
   std::unique_ptr<Timer> tick_timer_;
+  TimePoint tick_origin_{};  // start(): the resend scheduler's ticks fall on origin + k x interval
+  bool tick_armed_ = false;
   std::unique_ptr<Timer> retry_timer_;
   std::unique_ptr<Timer> handler_timer_;
 

@@ -270,6 +270,35 @@ TEST(ClientSession, ResendsTheLateHeadOnEveryTick) {
   EXPECT_EQ(copies.back().message.message_id, copies.front().message.message_id);
 }
 
+TEST(ClientSession, WakesForResendsOnlyWhileSomethingIsUnacknowledged) {
+  Harness h;
+  h.use_shell = true;
+  const TimePoint started = h.scheduler.now();
+  h.start();
+  h.handshake();
+  h.scheduler.advance(1s);
+  const std::size_t idle = h.scheduler.pending_timers();
+  h.scheduler.advance(1s);
+  EXPECT_EQ(h.scheduler.pending_timers(), idle);
+
+  h.service.agent_acks = false;
+  h.scheduler.advance(35ms);  // off the tick grid
+  dynamic_cast<ShellHandler*>(h.session->handler())->on_input("x");
+  h.scheduler.advance(5ms);  // the frame has reached the service, unacknowledged
+  EXPECT_EQ(h.scheduler.pending_timers(), idle + 1);  // the resend tick
+  const std::int64_t seq = h.session->stream().next_outgoing_seq() - 1;
+  h.scheduler.advance(600ms);
+  const auto copies = h.service.client_stream_frames(seq);
+  ASSERT_GE(copies.size(), 3u);
+  // Resends fall on the ticks the plugin's scheduler would have had since the start (§7.4).
+  for (std::size_t i = 1; i < copies.size(); ++i) EXPECT_EQ((copies[i].at - started) % 100ms, 0ms) << i;
+
+  h.service.agent_acks = true;  // the next resend is acknowledged
+  h.scheduler.advance(1s);
+  EXPECT_EQ(h.session->stream().unacked_count(), 0u);
+  EXPECT_EQ(h.scheduler.pending_timers(), idle);
+}
+
 TEST(ClientSession, CallsTerminateSessionOnceAfter3000Resends) {
   Harness h;
   h.use_shell = true;
