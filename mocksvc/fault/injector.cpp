@@ -31,6 +31,10 @@ namespace {
 constexpr std::string_view kLog = "fault";
 // Records of ended sessions kept for /_mock/stats and /_mock/metrics; the oldest go first.
 constexpr std::size_t kKeptSessionRecords = 1000;
+// Ended records are found by a pass over all records, made once at least this many (or half the
+// live sessions, if more) were added since the last pass: with thousands of live sessions a
+// pass per new session would make starting N sessions cost N^2.
+constexpr std::size_t kMinRecordsBetweenSweeps = 64;
 // The stage cache is swept of sessions that ended every this many factory calls.
 constexpr std::uint64_t kCacheSweepInterval = 256;
 
@@ -128,6 +132,7 @@ struct Injector::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t factory_calls = 0;
   std::map<std::string, std::shared_ptr<SessionRecord>> records;
   std::deque<std::string> record_order;
+  std::size_t next_sweep = 0;  // records.size() at which forget_ended_records() runs again
   std::uint64_t epoch = 0;  // bumped by activate/clear: older timers do nothing
   std::vector<std::shared_ptr<asio::steady_timer>> timers;
   std::vector<TimelineStep> waiting_steps;  // steps after an event not yet announced
@@ -155,19 +160,28 @@ struct Injector::Impl : std::enable_shared_from_this<Impl> {
     auto rec = std::make_shared<SessionRecord>(facts);
     records.emplace(facts.session_id, rec);
     record_order.push_back(facts.session_id);
-    // Forget the oldest ended sessions (only this map holds their records).
-    for (std::size_t scanned = 0; records.size() > kKeptSessionRecords && scanned < record_order.size();) {
-      const std::string id = record_order.front();
-      record_order.pop_front();
-      auto r = records.find(id);
-      if (r != records.end() && r->second.use_count() == 1) {
-        records.erase(r);
-      } else if (r != records.end()) {
-        record_order.push_back(id);
-        ++scanned;
-      }
-    }
+    if (records.size() > kKeptSessionRecords && records.size() >= next_sweep) forget_ended_records();
     return rec;
+  }
+
+  // Forgets the oldest ended sessions (only this map holds their records) until at most
+  // kKeptSessionRecords records remain or only live ones are left; keeps the order of the rest.
+  void forget_ended_records() {
+    std::deque<std::string> kept;
+    std::size_t live = 0;
+    for (auto& id : record_order) {
+      auto r = records.find(id);
+      if (r == records.end()) continue;
+      if (r->second.use_count() > 1) {
+        ++live;
+      } else if (records.size() > kKeptSessionRecords) {
+        records.erase(r);
+        continue;
+      }
+      kept.push_back(std::move(id));
+    }
+    record_order.swap(kept);
+    next_sweep = records.size() + std::max(kMinRecordsBetweenSweeps, live / 2);
   }
 
   std::vector<std::shared_ptr<broker::Stage>> stages_for(const broker::SessionFacts& facts, broker::Direction d) {

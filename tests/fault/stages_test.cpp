@@ -409,5 +409,62 @@ TEST(Pipelines, BothDirectionsShareOneFaultPerSession) {
   EXPECT_EQ(r.h().closes.size(), 1u);
 }
 
+// ---- session records ----
+
+using StageSet = std::vector<std::shared_ptr<broker::Stage>>;
+
+// Both directions' stages of a session; holding them keeps the session live.
+StageSet open_session(const broker::StageFactory& f, const std::string& id) {
+  StageSet s = f(facts(id), kC2A);
+  for (auto& st : f(facts(id), kA2C)) s.push_back(std::move(st));
+  return s;
+}
+
+bool has_record(const InjectorStats& s, std::string_view id) {
+  for (const auto& ss : s.sessions)
+    if (ss.session_id == id) return true;
+  return false;
+}
+
+TEST(SessionRecords, ForgetTheOldestEndedSessionsBeyondAThousand) {
+  boost::asio::io_context io;
+  Injector injector(io.get_executor());
+  const auto f = injector.stage_factory();
+  for (int i = 0; i < 3000; ++i) open_session(f, "ended-" + std::to_string(i));  // dropped at once
+  const InjectorStats s = injector.stats();
+  EXPECT_GE(s.sessions.size(), 1000u);
+  EXPECT_LE(s.sessions.size(), 1000u + 64u);
+  EXPECT_FALSE(has_record(s, "ended-0"));
+  EXPECT_TRUE(has_record(s, "ended-2999"));
+  EXPECT_EQ(s.sessions.back().session_id, "ended-2999");
+}
+
+TEST(SessionRecords, KeepEveryLiveSession) {
+  boost::asio::io_context io;
+  Injector injector(io.get_executor());
+  const auto f = injector.stage_factory();
+  std::vector<StageSet> live;
+  for (int i = 0; i < 1500; ++i) live.push_back(open_session(f, "live-" + std::to_string(i)));
+  for (int i = 0; i < 1500; ++i) open_session(f, "ended-" + std::to_string(i));
+  const InjectorStats s = injector.stats();
+  for (int i = 0; i < 1500; ++i) ASSERT_TRUE(has_record(s, "live-" + std::to_string(i))) << i;
+  EXPECT_FALSE(has_record(s, "ended-0"));
+  EXPECT_EQ(s.sessions.front().session_id, "live-0");
+}
+
+TEST(SessionRecords, StayCheapToCreateWithTwentyThousandLiveSessions) {
+  boost::asio::io_context io;
+  Injector injector(io.get_executor());
+  const auto f = injector.stage_factory();
+  std::vector<StageSet> live;
+  live.reserve(20000);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20000; ++i) live.push_back(open_session(f, "live-" + std::to_string(i)));
+  // Linear work takes well under a second even on a busy 2-core machine; a pass over every live
+  // record per new session (2 x 10^8 lookups) takes minutes. The bound leaves 20x headroom.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_EQ(injector.stats().sessions.size(), 20000u);
+}
+
 }  // namespace
 }  // namespace mocksvc::fault::testing
