@@ -144,6 +144,7 @@ asio::awaitable<Outcome<void>> DataSession::open_channel() {
   options.tls = env_.endpoint->tls;
   options.sign = websocket_signer(*credentials, env_.endpoint->region);
   options.timeout = env_.timing->websocket_handshake_timeout;
+  options.keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(env_.timing->websocket_ping);
   options.headers.emplace_back("User-Agent", std::string(kGoUserAgent));
   mocksvc::net::BindInbound bind = [strand = strand_, weak, link](std::shared_ptr<broker::Peer>) {
     return std::make_shared<PostingInbound>(

@@ -26,6 +26,7 @@ Timing Timing::scaled(double factor) const {
   t.mds_poll_stop_after = scale(mds_poll_stop_after, factor);
   t.task_complete_resend = scale(task_complete_resend, factor);
   t.credential_retry = credential_retry.scaled(factor);
+  t.websocket_ping = scale(websocket_ping, factor);
   return t;
 }
 

@@ -53,6 +53,8 @@ struct Timing {
   Backoff credential_retry = control_channel_backoff();
   // How long a session's data socket may take to flush its last frames before the abrupt close.
   Millis flush_before_close{2000};
+  // WebSocket ping ("keepalive") on every channel the agent owns (§2.4: every 54 s).
+  Millis websocket_ping{54'000};
 
   // Every delay multiplied by `factor` (1.0 = the real agent).
   Timing scaled(double factor) const;

@@ -481,6 +481,7 @@ asio::awaitable<Outcome<void>> SimAgent::open_control_channel() {
   options.tls = endpoint.tls;
   options.sign = websocket_signer(*credentials, endpoint.region);
   options.timeout = timing_.websocket_handshake_timeout;
+  options.keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(timing_.websocket_ping);
   options.headers.emplace_back("User-Agent", std::string(kGoUserAgent));
   mocksvc::net::BindInbound bind = [strand = strand_, weak, link](std::shared_ptr<broker::Peer>) {
     return std::make_shared<PostingInbound>(

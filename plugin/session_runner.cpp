@@ -113,6 +113,7 @@ client::Dialer make_dialer(Strand strand, DialOptions options) {
     o.url = url;
     o.tls = shared->tls;
     o.timeout = shared->timeout;
+    o.keepalive_interval = kKeepaliveInterval;
     if (shared->sign_upgrade && !has_presign_query(url)) o.sign = upgrade_signer(*shared);
     mocksvc::net::BindInbound bind = [strand, link](std::shared_ptr<broker::Peer>) {
       return std::make_shared<EventsInbound>(strand, link);

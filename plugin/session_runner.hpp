@@ -30,6 +30,9 @@ using Strand = mocksvc::client::StrandScheduler::Strand;
 // The WebSocket handshake limit of the plugin's dialer (§3.2).
 inline constexpr std::chrono::milliseconds kWebSocketHandshakeTimeout{45000};
 
+// The client's WebSocket ping "keepalive", right after connecting and then this often (§3.3).
+inline constexpr std::chrono::milliseconds kKeepaliveInterval{5 * 60 * 1000};
+
 struct DialOptions {
   // wss only: the trust to verify the server with; null means the system store.
   std::shared_ptr<boost::asio::ssl::context> tls;

@@ -293,6 +293,9 @@ asio::awaitable<void> Server::Shared::serve_websocket(Stream stream, http::reque
   std::uint64_t ws_id = track([weak] {
     if (auto c = weak.lock()) c->close({broker::CloseSpec::Kind::normal, 1001, "service stopping"});
   });
+  // stop() sets `stopping` before it takes the registry: a connection registered too late for
+  // it sees the flag here, one registered in time is in the registry it closes.
+  if (stopping) conn->close({broker::CloseSpec::Kind::normal, 1001, "service stopping"});
   auto inbound = decision.bind(conn);
   if (!inbound) {
     conn->close({broker::CloseSpec::Kind::normal, 1008, "refused"});

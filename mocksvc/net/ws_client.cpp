@@ -54,6 +54,7 @@ asio::awaitable<ConnectResult> finish_upgrade(websocket::stream<NextLayer> ws, c
   auto conn = std::make_shared<WsConnection<NextLayer>>(std::move(ws), options.url, options.limits);
   auto inbound = bind(conn);
   conn->run(std::move(inbound));
+  conn->start_keepalive(options.keepalive_interval, options.keepalive_payload);
   co_return std::shared_ptr<broker::Peer>(conn);
 }
 

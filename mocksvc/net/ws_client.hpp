@@ -28,6 +28,10 @@ struct WsConnectOptions {
   // Connect, TLS and upgrade together; the official client waits 45 s (data-channel.md §3.2).
   std::chrono::milliseconds timeout{45000};
   WsLimits limits;
+  // Ping the server with `keepalive_payload` at once and then this often (0: never). The
+  // official client pings "keepalive" every 5 min; the agent every 54 s.
+  std::chrono::milliseconds keepalive_interval{0};
+  std::string keepalive_payload = "keepalive";
 };
 
 using BindInbound = std::function<std::shared_ptr<broker::Inbound>(std::shared_ptr<broker::Peer>)>;

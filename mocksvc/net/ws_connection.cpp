@@ -24,7 +24,8 @@ WsConnection<NextLayer>::WsConnection(Ws ws, std::string description, WsLimits l
       description_(std::move(description)),
       limits_(limits),
       wake_(ws_.get_executor(), asio::steady_timer::time_point::max()),
-      drained_(ws_.get_executor(), asio::steady_timer::time_point::max()) {
+      drained_(ws_.get_executor(), asio::steady_timer::time_point::max()),
+      keepalive_(ws_.get_executor()) {
   ws_.read_message_max(limits_.max_message_bytes);
   ws_.auto_fragment(false);
 }
@@ -38,6 +39,30 @@ void WsConnection<NextLayer>::run(std::shared_ptr<broker::Inbound> inbound) {
   auto self = this->shared_from_this();
   asio::co_spawn(ws_.get_executor(), [self]() { return self->read_messages(); }, asio::detached);
   asio::co_spawn(ws_.get_executor(), [self]() { return self->write_messages(); }, asio::detached);
+}
+
+template <class NextLayer>
+void WsConnection<NextLayer>::start_keepalive(std::chrono::milliseconds every, std::string payload) {
+  if (every.count() <= 0) return;
+  asio::post(ws_.get_executor(), [self = this->shared_from_this(), every, payload = std::move(payload)] {
+    self->keepalive_every_ = every;
+    self->keepalive_payload_ = payload;
+    self->send_keepalive();
+  });
+}
+
+template <class NextLayer>
+void WsConnection<NextLayer>::send_keepalive() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ || closed_) return;
+  }
+  enqueue(Item{Ping{keepalive_payload_}}, 0);
+  keepalive_.expires_after(keepalive_every_);
+  keepalive_.async_wait([weak = this->weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->send_keepalive();
+  });
 }
 
 template <class NextLayer>
@@ -133,6 +158,7 @@ void WsConnection<NextLayer>::mark_closed() {
   for (auto& w : waiters) w();
   wake_.cancel();
   drained_.cancel();
+  keepalive_.cancel();
 }
 
 template <class NextLayer>
@@ -202,6 +228,9 @@ asio::awaitable<void> WsConnection<NextLayer>::write_messages() {
       bytes = text->size();
       ws_.text(true);
       co_await ws_.async_write(asio::buffer(*text), asio::redirect_error(asio::use_awaitable, ec));
+    } else if (auto* ping = std::get_if<Ping>(&item->what)) {
+      websocket::ping_data data(ping->payload.substr(0, websocket::ping_data::static_capacity));
+      co_await ws_.async_ping(data, asio::redirect_error(asio::use_awaitable, ec));
     } else {
       auto& spec = std::get<broker::CloseSpec>(item->what);
       websocket::close_reason reason(static_cast<websocket::close_code>(spec.code), spec.reason);

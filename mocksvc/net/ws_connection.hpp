@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,10 @@ class WsConnection final : public broker::Peer,
 
   // Starts the reader and the writer. Call once, after the WebSocket handshake.
   void run(std::shared_ptr<broker::Inbound> inbound);
+  // Sends a ping with `payload` now and then every `every` until the connection ends, as the
+  // official client (every 5 min, data-channel.md §3.3) and agent (every 54 s, agent.md §2.4)
+  // do. Pongs are consumed by the reader.
+  void start_keepalive(std::chrono::milliseconds every, std::string payload);
 
   void send_binary(wire::Bytes frame) override;
   void send_text(std::string text) override;
@@ -51,13 +56,17 @@ class WsConnection final : public broker::Peer,
   bool over_high_water() const { return queued_bytes() > limits_.high_water_bytes; }
 
  private:
+  struct Ping {
+    std::string payload;
+  };
   struct Item {
-    std::variant<wire::Bytes, std::string, broker::CloseSpec> what;
+    std::variant<wire::Bytes, std::string, broker::CloseSpec, Ping> what;
   };
   boost::asio::awaitable<void> read_messages();
   boost::asio::awaitable<void> write_messages();
   void enqueue(Item item, std::size_t bytes);
   void mark_closed();
+  void send_keepalive();
   void abort_transport();
 
   Ws ws_;
@@ -65,6 +74,9 @@ class WsConnection final : public broker::Peer,
   WsLimits limits_;
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer drained_;
+  boost::asio::steady_timer keepalive_;
+  std::chrono::milliseconds keepalive_every_{0};
+  std::string keepalive_payload_;
   std::shared_ptr<broker::Inbound> inbound_;  // set once by run(), released when reading ends
   bool close_sent_ = false;                    // writer side only
 
