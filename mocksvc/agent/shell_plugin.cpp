@@ -405,9 +405,12 @@ class EmulatedExecPlugin final : public CommandPluginBase,
  public:
   explicit EmulatedExecPlugin(PluginContext ctx)
       : CommandPluginBase(std::move(ctx)),
+        // Without separate streams stderr shares stdout's buffer, keeping their order.
         interp_(make_shell_identity(ctx_.profile.hostname, ctx_.profile.user), false,
                 [this](std::string_view s) { out_buf_.append(s); },
-                [this](std::string_view s) { err_buf_.append(s); }),
+                [this](std::string_view s) {
+                  (ctx_.document.separate_output_stream ? err_buf_ : out_buf_).append(s);
+                }),
         output_(ctx_.document),
         sleep_timer_(ctx_.strand) {}
 

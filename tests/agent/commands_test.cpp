@@ -156,9 +156,9 @@ TEST(Commands, AnEmptyProgramNameOrCommentsAloneAreNoCommand) {
 
 TEST(Commands, WithoutSeparateStreamsEverythingIsOutputAndNoExitCode) {
   Harness h;
-  h.start({}, commands_doc("sh -c 'echo out; echo err >&2; exit 3'", false));
+  h.start({}, commands_doc("sh -c 'echo err >&2; echo out; echo err2 >&2; exit 3'", false));
   ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }));
-  EXPECT_EQ(h.text(PayloadType::output), "out\nerr\n");
+  EXPECT_EQ(h.text(PayloadType::output), "err\nout\nerr2\n");  // in the order written
   EXPECT_EQ(h.text(PayloadType::std_err), "");
   EXPECT_EQ(h.text(PayloadType::exit_code), "");
 }
