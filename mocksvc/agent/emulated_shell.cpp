@@ -507,6 +507,8 @@ void Interpreter::submit_program(std::vector<std::string> argv) {
       write(Fd::err, "sh: 0: -c requires an argument\n");
       exit_shell(2);
     } else if (script) {
+      // The words after the script are $0, $1, ...
+      if (k + 1 < argv.size()) params_.assign(argv.begin() + static_cast<std::ptrdiff_t>(k) + 1, argv.end());
       submit(argv[k]);
     } else if (k < argv.size()) {
       write(Fd::err, "sh: 0: cannot open " + argv[k] + ": No such file\n");
@@ -897,15 +899,18 @@ std::string Interpreter::expand_dollar(std::string_view text, std::size_t& i, in
   }
   if (c == '#') {
     ++i;
-    return "0";
+    return std::to_string(params_.size() - 1);
   }
-  if (c == '0') {
+  if (std::isdigit(static_cast<unsigned char>(c))) {
     ++i;
-    return "sh";
+    const auto k = static_cast<std::size_t>(c - '0');
+    return k < params_.size() ? params_[k] : std::string{};
   }
-  if (std::isdigit(static_cast<unsigned char>(c)) || c == '@' || c == '*') {
+  if (c == '@' || c == '*') {
     ++i;
-    return {};
+    std::string all;
+    for (std::size_t k = 1; k < params_.size(); ++k) all += (k > 1 ? " " : "") + params_[k];
+    return all;
   }
   if (c == '(' && i + 2 < n && text[i + 2] == '(') {
     const std::size_t end = arithmetic_end(text, i);
@@ -996,6 +1001,7 @@ std::string Interpreter::capture(std::string_view command, int depth) {
     if (captured.size() < kMaxCapture) captured.append(s.substr(0, kMaxCapture - captured.size()));
   }, err_);
   sub.vars_ = vars_;
+  sub.params_ = params_;
   sub.last_status_ = last_status_;
   sub.line_no_ = line_no_ - 1;
   sub.rows_ = rows_;

@@ -32,9 +32,9 @@ ShellIdentity make_shell_identity(std::string hostname, std::string user);
 
 // Runs command lines. Supported: echo, printf, seq (streamed in budgeted steps), sleep (the
 // caller waits), cat (reads stdin), hostname, whoami, id, pwd, cd, uname, tty, stty size, env,
-// export, unset, true, false, :, exit; quoting, $VAR/${VAR}/$?/$$, $(...) and `...` for instant
-// commands, $((...)) arithmetic (dash's operators on 64-bit integers, variables, assignment),
-// `;` `&&` `||`, and redirections of fd 1/2 to each other or to /dev/null. Anything else is
+// export, unset, true, false, :, exit; quoting, $VAR/${VAR}/$?/$$/$0-$9/$#/$@, $(...) and `...`
+// for instant commands, $((...)) arithmetic (dash's operators on 64-bit integers, variables,
+// assignment), `;` `&&` `||`, and redirections of fd 1/2 to each other or to /dev/null. Anything else is
 // "sh: <line>: <cmd>: not found" with status 127, as dash prints it. An expansion error (bad
 // arithmetic, division by zero, a bad redirection) aborts the line with status 2 and ends a
 // non-interactive shell, as in dash.
@@ -63,7 +63,8 @@ class Interpreter {
   void submit(std::string_view text);  // one or more lines, split on '\n'
   // Runs argv as one program started by exec (NonInteractiveCommands, agent.md §6.5): no
   // expansion and no shell syntax, and echo is /bin/echo (escapes only with -e). A shell (sh,
-  // bash, dash) given -c runs its script as `sh -c` would; without a script it reads stdin.
+  // bash, dash) given -c runs its script as `sh -c` would (the words after it are $0, $1, ...);
+  // without a script it reads stdin.
   // argv[0] should pass is_program(); anything else ends with status 127 and no output.
   void submit_program(std::vector<std::string> argv);
   // Whether `name` is a program on the virtual instance: one of the supported commands that is
@@ -130,6 +131,7 @@ class Interpreter {
   Writer out_;
   Writer err_;
   std::map<std::string, std::string> vars_;
+  std::vector<std::string> params_{"sh"};  // $0, $1, ...
   std::deque<std::string> lines_;
   std::deque<Segment> segments_;
   int line_no_ = 0;

@@ -279,9 +279,9 @@ TEST(Interpreter, ShellProgramsRunTheirScript) {
   EXPECT_EQ(sh.interp.exit_status(), 3);
 
   Sh bash;
-  bash.interp.submit_program({"/bin/bash", "-ec", "echo $((6*7))"});
+  bash.interp.submit_program({"/bin/bash", "-ec", "echo $((6*7)) $0 $1 $# \"$@\" $(echo $2)", "zero", "a", "b"});
   bash.run("");
-  EXPECT_EQ(bash.out, "42\n");
+  EXPECT_EQ(bash.out, "42 zero a 2 a b b\n");
 
   Sh missing;
   missing.interp.submit_program({"sh", "-c"});

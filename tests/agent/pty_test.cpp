@@ -198,15 +198,33 @@ TEST(PtyCommands, ExecFailuresCarryTheErrno) {
   }
 }
 
-TEST(PtyCommands, EmulatedAndRealAgreeOnAMissingProgram) {
-  std::string texts[2];
-  for (int pty : {0, 1}) {
-    Harness h;
-    h.start(pty ? pty_profile() : InstanceProfile{}, commands_doc("ssmh-missing-7f3a"));
-    ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }, 10s));
-    texts[pty] = h.text(PayloadType::exit_code) + "|" + h.text(PayloadType::std_err) + "|" + h.end->output;
+// The same commands through the emulated interpreter and as real processes: the client sees
+// the same output, stderr, exit code and outcome.
+TEST(PtyCommands, EmulatedAndRealAgree) {
+  const char* const commands[] = {
+      "echo out; echo err >&2; exit 3 'a  b'",
+      R"(sh -c 'echo $0 $1 $#; echo err >&2; exit 5' zero one)",
+      R"(sh -c 'x=6; echo $((x*7)); false || exit $((2+1))')",
+      R"(printf '%s-%d\n' x 7)",
+      R"(sh -c 'cat; echo cat-done')",
+      "false",
+      "/bin/echo -e 'tab\\there'",
+      "ssmh-missing-7f3a --flag",
+      "/nonexistent-ssmh/prog",
+      "'' x",
+      "echo 'open",
+  };
+  for (const char* command : commands) {
+    std::string seen[2];
+    for (int pty : {0, 1}) {
+      Harness h;
+      h.start(pty ? pty_profile() : InstanceProfile{}, commands_doc(command));
+      ASSERT_TRUE(h.run_until([&] { return h.end.has_value(); }, 10s)) << command;
+      seen[pty] = "out=" + h.text(PayloadType::output) + "|err=" + h.text(PayloadType::std_err) +
+                  "|" + h.text(PayloadType::exit_code) + "|" + h.end->final_status + "|" + h.end->output;
+    }
+    EXPECT_EQ(seen[0], seen[1]) << command;
   }
-  EXPECT_EQ(texts[0], texts[1]);
 }
 
 }  // namespace
