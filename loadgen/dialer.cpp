@@ -64,6 +64,7 @@ client::Dialer make_timed_dialer(plugin::Strand strand, DialHooks hooks) {
     o.url = url;
     o.tls = shared->tls;
     o.timeout = shared->timeout;
+    o.keepalive_interval = plugin::kKeepaliveInterval;  // a ping at connect, as the plugin sends
     mocksvc::net::BindInbound bind = [strand, link](std::shared_ptr<broker::Peer>) {
       return std::make_shared<Inbound>(strand, link);
     };

@@ -328,7 +328,7 @@ std::string render_table(const Summary& s) {
   for (const auto& [kind, n] : s.errors)
     out += fmt("  %-40s %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
   if (s.agents)
-    out += fmt("agents: %llu simulated, %llu ready after %.1f s\n", static_cast<unsigned long long>(s.agents->count),
+    out += fmt("agents: %llu simulated, %llu ready after %.2f s\n", static_cast<unsigned long long>(s.agents->count),
                static_cast<unsigned long long>(s.agents->ready), s.agents->ready_seconds);
   if (s.mocksvc.available) {
     out += fmt("mocksvc memory (pid %lld%s): start %s, peak (VmHWM) %s", static_cast<long long>(s.mocksvc.pid),
