@@ -217,8 +217,17 @@ TEST_F(ApiTest, AgentCallsWhileIdle) {
   ASSERT_EQ(u.status, 200) << u.body;
   EXPECT_EQ(u.body, "{}");
   EXPECT_EQ(backend.find_instance(kManaged)->spec.ip_address, "10.9.9.9");
-  expect_error(call("UpdateInstanceInformation", R"({"InstanceId":"mi-0fffffffffffffff0"})"),
+  // An unknown, well-formed id is a real agent's first contact: it is adopted (agent.md §7).
+  auto adopted = call("UpdateInstanceInformation", R"({"InstanceId":"mi-0fffffffffffffff0"})");
+  ASSERT_EQ(adopted.status, 200) << adopted.body;
+  auto fresh = backend.find_instance("mi-0fffffffffffffff0");
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->spec.kind, backend::InstanceKind::agent);
+  EXPECT_EQ(fresh->spec.account_id, "111122223333");
+  // One that passes the API pattern but is no hex id is not.
+  expect_error(call("UpdateInstanceInformation", R"({"InstanceId":"mi-zzzzzzzzzzzzzzzzz"})"),
                "InvalidInstanceId");
+  EXPECT_FALSE(backend.find_instance("mi-zzzzzzzzzzzzzzzzz").has_value());
 
   auto l =
       call("ListInstanceAssociations", R"({"InstanceId":"mi-0123456789abcdef0","MaxResults":20})");
@@ -505,6 +514,24 @@ TEST_F(ApiTest, RegionComesFromTheCredentialScope) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["InstanceId"], kEu);
   expect_error(call("ResumeSession", R"({"SessionId":")" + id + R"("})"), "DoesNotExistException");
+}
+
+class NoAutoRegisterTest : public ApiTest {
+ protected:
+  static backend::BackendConfig config() {
+    auto c = api_config();
+    c.auto_register_agents = false;
+    return c;
+  }
+  NoAutoRegisterTest() : ApiTest(config()) {}
+};
+
+TEST_F(NoAutoRegisterTest, UnknownAgentsAreInvalidInstanceIds) {
+  expect_error(call("UpdateInstanceInformation", R"({"InstanceId":"mi-0fffffffffffffff0"})"),
+               "InvalidInstanceId");
+  EXPECT_FALSE(backend.find_instance("mi-0fffffffffffffff0").has_value());
+  auto known = call("UpdateInstanceInformation", R"({"InstanceId":"mi-0123456789abcdef0"})");
+  EXPECT_EQ(known.status, 200) << known.body;
 }
 
 class AnyCredentialsTest : public ApiTest {
