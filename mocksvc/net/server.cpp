@@ -271,7 +271,7 @@ asio::awaitable<void> Server::Shared::serve_websocket(Stream stream, http::reque
                                                       const api::RequestContext& ctx, UpgradeDecision decision,
                                                       std::uint64_t id) {
   auto self = shared_from_this();
-  websocket::stream<Stream> ws(std::move(stream));
+  typename WsConnection<Stream>::Ws ws(std::move(stream));
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30);
   timeouts.idle_timeout = options.ws_idle_timeout;

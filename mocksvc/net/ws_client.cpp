@@ -23,8 +23,9 @@ using ConnectResult = boost::system::result<std::shared_ptr<broker::Peer>, std::
 namespace {
 
 template <class NextLayer>
-asio::awaitable<ConnectResult> finish_upgrade(websocket::stream<NextLayer> ws, const Url& url,
-                                              const WsConnectOptions& options, BindInbound& bind) {
+asio::awaitable<ConnectResult> finish_upgrade(NextLayer transport, const Url& url, const WsConnectOptions& options,
+                                              BindInbound& bind) {
+  typename WsConnection<NextLayer>::Ws ws(std::move(transport));
   auth::HttpRequest upgrade;
   upgrade.method = "GET";
   upgrade.target = url.target;
@@ -76,7 +77,7 @@ asio::awaitable<ConnectResult> connect_websocket(asio::any_io_executor executor,
 
   // GCC 12 miscompiles `co_return co_await f()` for non-trivial results: name the value first.
   if (!url->tls) {
-    auto done = co_await finish_upgrade(websocket::stream<beast::tcp_stream>(std::move(stream)), *url, options, bind);
+    auto done = co_await finish_upgrade(std::move(stream), *url, options, bind);
     co_return done;
   }
 
@@ -94,8 +95,7 @@ asio::awaitable<ConnectResult> connect_websocket(asio::any_io_executor executor,
   co_await ssl.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return "TLS handshake with " + url->host_header + " failed: " + ec.message();
   // The TLS stream must outlive the coroutine's locals: hand it to the WebSocket by move.
-  auto done = co_await finish_upgrade(websocket::stream<beast::ssl_stream<beast::tcp_stream>>(std::move(ssl)),
-                                      *url, options, bind);
+  auto done = co_await finish_upgrade(std::move(ssl), *url, options, bind);
   co_return done;
 }
 

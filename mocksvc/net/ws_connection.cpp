@@ -199,44 +199,72 @@ asio::awaitable<void> WsConnection<NextLayer>::read_messages() {
 }
 
 template <class NextLayer>
+asio::awaitable<void> WsConnection<NextLayer>::write_one(Item& item, boost::system::error_code& ec) {
+  if (auto* frame = std::get_if<wire::Bytes>(&item.what)) {
+    ws_.binary(true);
+    co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
+  } else if (auto* text = std::get_if<std::string>(&item.what)) {
+    ws_.text(true);
+    co_await ws_.async_write(asio::buffer(*text), asio::redirect_error(asio::use_awaitable, ec));
+  } else if (auto* ping = std::get_if<Ping>(&item.what)) {
+    websocket::ping_data data(ping->payload.substr(0, websocket::ping_data::static_capacity));
+    co_await ws_.async_ping(data, asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+template <class NextLayer>
 asio::awaitable<void> WsConnection<NextLayer>::write_messages() {
+  auto size_of = [](const Item& item) -> std::size_t {
+    if (auto* frame = std::get_if<wire::Bytes>(&item.what)) return frame->size();
+    if (auto* text = std::get_if<std::string>(&item.what)) return text->size();
+    return 0;
+  };
+  auto is_data = [](const Item& item) {
+    return std::holds_alternative<wire::Bytes>(item.what) || std::holds_alternative<std::string>(item.what);
+  };
+  std::vector<Item> batch;
   for (;;) {
-    std::optional<Item> item;
+    // Everything queued now, up to the batch limits, goes out in one write; a ping or a close
+    // goes alone.
+    batch.clear();
+    std::size_t bytes = 0;
     {
       std::lock_guard lock(mu_);
       if (closed_) co_return;
-      if (!queue_.empty()) {
-        item = std::move(queue_.front());
+      while (!queue_.empty() && batch.size() < limits_.batch_messages) {
+        const bool data = is_data(queue_.front());
+        if (!batch.empty() && (!data || bytes >= limits_.batch_bytes)) break;
+        bytes += size_of(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
-      } else {
-        writer_waiting_ = true;
+        if (!data) break;
       }
+      if (batch.empty()) writer_waiting_ = true;
     }
-    if (!item) {
+    if (batch.empty()) {
       wake_.expires_at(asio::steady_timer::time_point::max());
       boost::system::error_code ec;
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     boost::system::error_code ec;
-    std::size_t bytes = 0;
-    if (auto* frame = std::get_if<wire::Bytes>(&item->what)) {
-      bytes = frame->size();
-      ws_.binary(true);
-      co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
-    } else if (auto* text = std::get_if<std::string>(&item->what)) {
-      bytes = text->size();
-      ws_.text(true);
-      co_await ws_.async_write(asio::buffer(*text), asio::redirect_error(asio::use_awaitable, ec));
-    } else if (auto* ping = std::get_if<Ping>(&item->what)) {
-      websocket::ping_data data(ping->payload.substr(0, websocket::ping_data::static_capacity));
-      co_await ws_.async_ping(data, asio::redirect_error(asio::use_awaitable, ec));
-    } else {
-      auto& spec = std::get<broker::CloseSpec>(item->what);
-      websocket::close_reason reason(static_cast<websocket::close_code>(spec.code), spec.reason);
+    if (auto* spec = std::get_if<broker::CloseSpec>(&batch.front().what)) {
+      websocket::close_reason reason(static_cast<websocket::close_code>(spec->code), spec->reason);
       close_sent_ = true;
       co_await ws_.async_close(reason, asio::redirect_error(asio::use_awaitable, ec));
       co_return;  // the reader sees the peer's close (or a timeout) and finishes the connection
+    }
+    if (batch.size() == 1) {
+      co_await write_one(batch.front(), ec);
+    } else {
+      ws_.next_layer().cork();
+      for (auto& item : batch) {
+        co_await write_one(item, ec);
+        if (ec) break;
+      }
+      boost::system::error_code flush_ec;
+      co_await ws_.next_layer().async_flush(asio::redirect_error(asio::use_awaitable, flush_ec));
+      if (!ec) ec = flush_ec;
     }
     std::vector<std::function<void()>> waiters;
     {

@@ -1,6 +1,7 @@
 // One WebSocket connection, server or client side, as a broker::Peer: a per-connection outgoing
 // queue with a single writer (Beast allows one write at a time), a reader that delivers every
-// message to a broker::Inbound and pauses while the Inbound's target is congested.
+// message to a broker::Inbound and pauses while the Inbound's target is congested. The writer
+// hands every message queued at the time to the transport in one write (WriteCoalescer).
 // Runs on the executor of its stream, which must be a strand; the Peer methods may be called
 // from any thread. Instantiated in ws_connection.cpp for plain and TLS streams.
 #pragma once
@@ -18,6 +19,7 @@
 #include <variant>
 
 #include "mocksvc/broker/peer.hpp"
+#include "mocksvc/net/write_coalescer.hpp"
 
 namespace mocksvc::net {
 
@@ -30,13 +32,18 @@ struct WsLimits {
   std::size_t low_water_bytes = 256 * 1024;
   // A peer that stops reading entirely is cut off past this many queued bytes.
   std::size_t hard_limit_bytes = 64 * 1024 * 1024;
+  // The writer gathers at most this many queued messages, or this many bytes, into one write.
+  std::size_t batch_messages = 64;
+  std::size_t batch_bytes = 256 * 1024;
 };
 
+// NextLayer is the transport (TCP or TLS); the WebSocket runs on a WriteCoalescer over it, so
+// build `Ws` from the transport and do the handshake on it before handing it over.
 template <class NextLayer>
 class WsConnection final : public broker::Peer,
                            public std::enable_shared_from_this<WsConnection<NextLayer>> {
  public:
-  using Ws = boost::beast::websocket::stream<NextLayer>;
+  using Ws = boost::beast::websocket::stream<WriteCoalescer<NextLayer>>;
 
   WsConnection(Ws ws, std::string description, WsLimits limits);
 
@@ -64,6 +71,7 @@ class WsConnection final : public broker::Peer,
   };
   boost::asio::awaitable<void> read_messages();
   boost::asio::awaitable<void> write_messages();
+  boost::asio::awaitable<void> write_one(Item& item, boost::system::error_code& ec);
   void enqueue(Item item, std::size_t bytes);
   void mark_closed();
   void send_keepalive();
