@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include "loadgen/dialer.hpp"
 #include "mocksvc/base/uuid.hpp"
 #include "mocksvc/client/shell.hpp"
 #include "plugin/session_runner.hpp"
@@ -159,14 +158,14 @@ void LoadSession::on_started(plugin::SsmResult r, ApiTiming timing) {
   c.finish_when_reconnect_fails = true;
 
   std::weak_ptr<LoadSession> weak = weak_from_this();
-  DialHooks dial;
+  plugin::DialOptions dial;
   dial.tls = plan_.tls;
   dial.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(plan_.step_timeout);
   dial.opened = [weak](Clock::duration took) {
     if (auto s = weak.lock()) s->on_opened(took);
   };
   client::SessionHooks hooks;
-  hooks.dial = make_timed_dialer(scheduler_.strand(), std::move(dial));
+  hooks.dial = plugin::make_dialer(scheduler_.strand(), std::move(dial));
   hooks.control = plugin::make_control_plane(api_.api_for(index_), scheduler_.executor());
   hooks.make_handler = [this](const client::SessionTypeInfo&) -> std::unique_ptr<client::SessionHandler> {
     auto h = std::make_unique<Handler>(*this);

@@ -123,11 +123,15 @@ client::Dialer make_dialer(Strand strand, DialOptions options) {
         [strand, o = std::move(o), bind = std::move(bind)]() mutable {
           return mocksvc::net::connect_websocket(strand, std::move(o), std::move(bind));
         },
-        asio::bind_executor(strand, [link](std::exception_ptr e, ConnectResult r) {
+        asio::bind_executor(strand, [link, shared, dialed_at = std::chrono::steady_clock::now()](
+                                        std::exception_ptr e, ConnectResult r) {
           if (e || !r) {
-            link->events->failed(e ? std::string("the WebSocket connect failed unexpectedly") : r.error());
+            const std::string why = e ? std::string("the WebSocket connect failed unexpectedly") : r.error();
+            if (shared->failed) shared->failed(why);
+            link->events->failed(why);
             return;
           }
+          if (shared->opened) shared->opened(std::chrono::steady_clock::now() - dialed_at);
           link->opened = true;
           link->events->opened(make_transport(*r));
           auto early = std::move(link->early);

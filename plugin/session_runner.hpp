@@ -42,6 +42,10 @@ struct DialOptions {
   CredentialsProvider credentials;  // used only when signing
   std::string region;
   std::chrono::milliseconds timeout = kWebSocketHandshakeTimeout;
+  // Called after each attempt, before the engine hears of it (loadgen times the upgrades):
+  // how long the upgrade took, or why it failed. Optional.
+  std::function<void(std::chrono::steady_clock::duration)> opened;
+  std::function<void(std::string_view why)> failed;
 };
 
 // A Dialer whose connections run on `strand` (the session's). Each call makes one attempt and
